@@ -192,8 +192,11 @@ fn check_length(host: &str) -> Result<(), InvalidHost> {
 fn validate_labels(domain: &str) -> Result<(), InvalidHost> {
     let labels: Vec<&str> = domain.split('.').collect();
     let last = labels.len() - 1;
-    let top = if labels[last].is_empty() && last > 0 { labels[last - 1] } else { labels[last] };
-    if !top.is_empty() && top.bytes().all(|byte| byte.is_ascii_digit()) {
+    // istiod tests only the very last label, so an absolute `1.2.3.4.` slips through; keep parity.
+    let top = labels[last];
+    if !top.is_empty()
+        && top.trim_start_matches(['+', '-']).bytes().all(|byte| byte.is_ascii_digit())
+    {
         return Err(InvalidHost::NumericTopLevel(top.to_string()));
     }
     for (idx, label) in labels.iter().enumerate() {

@@ -9,6 +9,7 @@ pub mod decode;
 pub mod diagnostics;
 pub mod host;
 pub mod load;
+pub mod protocol;
 pub mod text;
 pub mod validate;
 pub mod yaml;

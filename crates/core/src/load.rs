@@ -78,6 +78,12 @@ pub struct Resource {
     pub source: SourceId,
     /// The span of the resource's mapping.
     pub span: Span,
+    /// The span of `spec`, or an empty span at the resource's start when there is none; findings
+    /// about missing top-level fields point here.
+    pub spec_span: Span,
+    /// Whether decoding reported an error (a wrong type, an unknown enum value...). istiod refuses
+    /// such a resource before validating it, so validation skips it too.
+    pub decode_failed: bool,
     pub spec: Spec,
     /// ServiceEntry `status`, for the addresses istiod allocated.
     pub status: Option<ServiceEntryStatus>,
@@ -218,6 +224,7 @@ impl Loader {
                 return;
             }
         };
+        let diagnostics_before = self.diagnostics.len();
         let (documents, errors) = yaml::parse(&text);
         let line_index = LineIndex::new(&text);
         self.config.sources.push(SourceFile { name: source.name.to_string(), text, line_index });
@@ -233,7 +240,6 @@ impl Loader {
             self.diagnostics.push(Diagnostic::new(code, error.message).at(id, error.span));
         }
         let resources_before = self.config.resources.len();
-        let diagnostics_before = self.diagnostics.len();
         for document in &documents {
             if let Some(root) = &document.root {
                 self.load_document(id, root, false);
@@ -410,7 +416,19 @@ impl Loader {
         let mut labels = Map::default();
         let mut annotations = Map::default();
         if let Some(metadata) = metadata.filter(|meta| !meta.is_null()) {
-            if let Some(entries) = decoder.expect_map(metadata) {
+            if metadata.as_map().is_none() {
+                let diagnostic = Diagnostic::new(
+                    &codes::WRONG_TYPE,
+                    format!(
+                        "`metadata` must be a mapping with `name` and `namespace`, found {}",
+                        metadata.describe()
+                    ),
+                )
+                .at(source, metadata.span)
+                .with_path("metadata");
+                decoder.diagnostics.push(diagnostic);
+            }
+            if let Some(entries) = metadata.as_map() {
                 for entry in entries {
                     match entry.key.as_str() {
                         Some("name") => {
@@ -505,6 +523,8 @@ impl Loader {
             order,
             source,
             span: root.span,
+            spec_span: Span::at(root.span.start),
+            decode_failed: false,
             spec: Spec::MeshConfig(Box::default()),
             status: None,
         })
@@ -512,6 +532,7 @@ impl Loader {
 
     fn load_istio_resource(&mut self, source: SourceId, root: &Node, kind: Kind) {
         let Some(mut resource) = self.metadata(source, root, kind) else { return };
+        let diagnostics_before = self.diagnostics.len();
         let mut decoder = Decoder::new(source, &mut self.diagnostics);
         decoder.resource = Some(resource.reference());
         let mut spec_node = None;
@@ -526,11 +547,21 @@ impl Loader {
                 }
                 // Status of other kinds is written by istiod and carries nothing for routing.
                 Some("status") => {}
-                Some(other) => decoder.unknown_field(
-                    other,
-                    entry.key.span,
-                    &["apiVersion", "kind", "metadata", "spec", "status"],
-                ),
+                Some(other) => {
+                    // istiod's webhook (`checkFields`) rejects unknown top-level keys, while the API
+                    // server only prunes unknown keys inside `spec`; so this one is an error.
+                    decoder.unknown_field(
+                        other,
+                        entry.key.span,
+                        &["apiVersion", "kind", "metadata", "spec", "status"],
+                    );
+                    if let Some(last) = decoder.diagnostics.last_mut() {
+                        last.severity = crate::diagnostics::Severity::Error;
+                        last.message = format!(
+                            "unknown top-level field `{other}`: istiod rejects the resource; only apiVersion, kind, metadata, spec and status are allowed"
+                        );
+                    }
+                }
                 None => {}
             }
         }
@@ -561,6 +592,9 @@ impl Loader {
             }
         };
         resource.spec = spec;
+        resource.spec_span = spec_node.map_or(Span::at(root.span.start), |node| node.span);
+        resource.decode_failed =
+            self.diagnostics[diagnostics_before..].iter().any(Diagnostic::is_error);
         self.config.resources.push(resource);
     }
 
@@ -603,6 +637,8 @@ impl Loader {
             order,
             source,
             span: root.span,
+            spec_span: mesh.span,
+            decode_failed: false,
             spec: Spec::MeshConfig(Box::new(spec)),
             status: None,
         });

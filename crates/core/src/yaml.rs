@@ -253,6 +253,7 @@ enum Frame {
 /// Parses every document of `text`. Errors never discard documents that were already complete.
 pub fn parse(text: &str) -> (Vec<Document>, Vec<YamlError>) {
     let mut builder = Builder {
+        text,
         conv: CharToByte::new(text),
         documents: Vec::new(),
         errors: Vec::new(),
@@ -284,6 +285,7 @@ pub fn parse(text: &str) -> (Vec<Document>, Vec<YamlError>) {
 }
 
 struct Builder<'a> {
+    text: &'a str,
     conv: CharToByte<'a>,
     documents: Vec<Document>,
     errors: Vec<YamlError>,
@@ -474,9 +476,27 @@ impl Builder<'_> {
     }
 
     fn syntax_error(&mut self, error: &ScanError) {
-        let offset = self.conv.byte_offset(error.marker().index());
+        let mut offset = self.conv.byte_offset(error.marker().index());
+        if error.info().contains("tab") {
+            // The scanner notices a tab at the end of the scalar before it, often a line above;
+            // point at the tab itself, searching this line and the next.
+            let line_start = self.text[..offset].rfind('\n').map_or(0, |idx| idx + 1);
+            let window_end = self.text[offset..]
+                .match_indices('\n')
+                .nth(1)
+                .map_or(self.text.len(), |(idx, _)| offset + idx);
+            if let Some(tab) = self.text[line_start..window_end].find('\t') {
+                offset = line_start + tab;
+            }
+        }
+        // The scanner reports aliases to undefined anchors as a syntax error; name it for what it is.
+        let kind = if error.info().contains("unknown anchor") {
+            YamlErrorKind::UnknownAlias
+        } else {
+            YamlErrorKind::Syntax
+        };
         self.errors.push(YamlError {
-            kind: YamlErrorKind::Syntax,
+            kind,
             span: Span::new(offset, offset),
             message: syntax_message(error.info()),
         });
@@ -487,6 +507,8 @@ impl Builder<'_> {
 fn syntax_message(info: &str) -> String {
     if info.contains("tab") {
         format!("{info}: YAML indentation must use spaces, never tabs")
+    } else if info.contains("unknown anchor") {
+        "alias refers to an anchor that is not defined earlier in this document; anchors do not carry over `---`".to_string()
     } else {
         info.to_string()
     }

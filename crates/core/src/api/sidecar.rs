@@ -3,12 +3,13 @@
 use crate::decode::Spanned;
 use crate::{istio_enum, message};
 
-use super::{Strings, WorkloadSelector};
+use super::{Destination, SeWorkloadSelector, Strings};
 
 message! {
     /// The `spec` of a Sidecar. Ingress settings are read so they are not reported as unknown.
     pub struct Sidecar {
-        workload_selector: WorkloadSelector = "workloadSelector",
+        /// The networking `WorkloadSelector`, keyed `labels` like the ServiceEntry's.
+        workload_selector: SeWorkloadSelector = "workloadSelector",
         ingress: Vec<Spanned<crate::api::common::Ignored>> = "ingress",
         egress: Vec<Spanned<IstioEgressListener>> = "egress",
         inbound_connection_pool: crate::api::common::Ignored = "inboundConnectionPool",
@@ -49,7 +50,8 @@ message! {
     /// `OutboundTrafficPolicy`, in a Sidecar or in the mesh config.
     pub struct OutboundTrafficPolicy {
         mode: OutboundMode = "mode",
-        egress_proxy: crate::api::common::Ignored = "egressProxy",
+        /// Hidden in istio/api: where unknown traffic goes under ALLOW_ANY.
+        egress_proxy: Destination = "egressProxy",
         /// Mesh-level only: TLS settings for the egress proxy.
         tls: crate::api::ClientTlsSettings = "tls",
     }

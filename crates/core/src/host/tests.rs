@@ -93,6 +93,8 @@ wildcard_domain! {
     label_over_63_is_invalid: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com" => false;
     empty_host_is_invalid: "" => false;
     single_label_is_valid: "legacy" => true;
+    absolute_ip_slips_through_like_istiod: "1.2.3.4." => true;
+    single_numeric_label_is_valid_like_istiod: "1234" => true;
 }
 
 #[test]

@@ -108,3 +108,11 @@ fn tabs_as_indentation_are_syntax_errors() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].kind, YamlErrorKind::Syntax);
 }
+
+#[test]
+fn tab_errors_point_at_the_tab() {
+    let text = "a:\n  b: c\n\tresolution: DNS\n";
+    let (_docs, errors) = parse(text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].span.start as usize, text.find('\t').unwrap(), "{errors:?}");
+}
