@@ -84,6 +84,9 @@ pub struct Resource {
     /// Whether decoding reported an error (a wrong type, an unknown enum value...). istiod refuses
     /// such a resource before validating it, so validation skips it too.
     pub decode_failed: bool,
+    /// The field path of the spec: `spec` for Istio kinds, `spec.meshConfig` for an
+    /// IstioOperator, `data.mesh` for the istio ConfigMap, empty for a bare MeshConfig.
+    pub spec_path: &'static str,
     pub spec: Spec,
     /// ServiceEntry `status`, for the addresses istiod allocated.
     pub status: Option<ServiceEntryStatus>,
@@ -525,6 +528,7 @@ impl Loader {
             span: root.span,
             spec_span: Span::at(root.span.start),
             decode_failed: false,
+            spec_path: "spec",
             spec: Spec::MeshConfig(Box::default()),
             status: None,
         })
@@ -624,7 +628,6 @@ impl Loader {
             Some(path) => decoder.field::<MeshConfig>(path, mesh).map(|mesh| mesh.value),
             None => MeshConfig::decode(mesh, &mut decoder),
         };
-        let _ = label;
         let Some(spec) = spec else { return };
         let order = self.config.resources.len() as u32;
         self.config.resources.push(Resource {
@@ -639,6 +642,11 @@ impl Loader {
             span: root.span,
             spec_span: mesh.span,
             decode_failed: false,
+            spec_path: match label {
+                "IstioOperator" => "spec.meshConfig",
+                "ConfigMap" => "data.mesh",
+                _ => "",
+            },
             spec: Spec::MeshConfig(Box::new(spec)),
             status: None,
         });
@@ -698,40 +706,32 @@ fn is_mesh_config_map(root: &Node) -> bool {
 /// Maps offsets in the text of a block scalar back to offsets in the file that holds it.
 ///
 /// A literal block (`mesh: |`) keeps each content line on its own source line, shifted right by
-/// the block's indentation; line `k` of the content is the `k`-th line after the indicator.
-/// For any other scalar style every position maps to the start of the value.
+/// the block's indentation, so each non-empty content line is found in the file in order, from
+/// the value's start. A line that cannot be found (folded or escaped text) maps by the line
+/// before it, and with no line found everything maps to the start of the value.
 struct BlockMapper {
-    /// For each content line: (start offset in the inner text, start offset in the outer text).
+    /// For each content line found: (start offset in the inner text, start offset in the outer text).
     lines: Vec<(u32, u32)>,
     fallback: u32,
 }
 
 impl BlockMapper {
     fn new(outer: &str, span: Span, inner: &str) -> BlockMapper {
-        let fallback = span.start;
-        let header_end =
-            outer[span.start as usize..].find('\n').map(|idx| span.start as usize + idx + 1);
-        let is_block = outer[span.start as usize..].starts_with(['|', '>']);
         let mut lines = Vec::new();
-        if let (true, Some(mut outer_pos)) = (is_block, header_end) {
-            let mut inner_pos = 0usize;
-            for inner_line in inner.split_inclusive('\n') {
-                // Skip blank source lines the scanner folded into the content as empty lines.
-                let outer_line_end =
-                    outer[outer_pos..].find('\n').map_or(outer.len(), |idx| outer_pos + idx + 1);
-                let outer_line = &outer[outer_pos..outer_line_end];
-                let content = inner_line.trim_end_matches('\n');
-                let indent =
-                    if content.is_empty() { 0 } else { outer_line.find(content).unwrap_or(0) };
-                lines.push((inner_pos as u32, (outer_pos + indent) as u32));
-                inner_pos += inner_line.len();
-                outer_pos = outer_line_end;
-                if outer_pos >= outer.len() {
-                    break;
+        let mut outer_pos = span.start as usize;
+        let outer_end = (span.end as usize).max(outer_pos).min(outer.len());
+        let mut inner_pos = 0usize;
+        for inner_line in inner.split_inclusive('\n') {
+            let content = inner_line.trim_end_matches(['\n', '\r']);
+            if !content.is_empty() {
+                if let Some(found) = outer[outer_pos..outer_end].find(content) {
+                    lines.push((inner_pos as u32, (outer_pos + found) as u32));
+                    outer_pos += found + content.len();
                 }
             }
+            inner_pos += inner_line.len();
         }
-        BlockMapper { lines, fallback }
+        BlockMapper { lines, fallback: span.start }
     }
 
     fn offset(&self, inner: u32) -> u32 {

@@ -222,6 +222,7 @@ fn is_qualified_name(name: &str, max_len: usize) -> bool {
 }
 
 /// Workload selector labels: no empty keys, no wildcards; an empty selector is a warning.
+/// `path` is the path of the label map itself (`spec.workloadSelector.labels`).
 pub(crate) fn check_selector(
     ctx: &mut Ctx<'_>,
     labels: Option<&Spanned<Map<String>>>,

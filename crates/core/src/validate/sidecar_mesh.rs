@@ -17,7 +17,12 @@ use crate::host;
 pub(super) fn validate_sidecar(ctx: &mut Ctx<'_>, spec: &Sidecar) {
     if let Some(selector) = &spec.workload_selector {
         // istiod stops validating a Sidecar whose selector is invalid.
-        if !check_selector(ctx, selector.labels.as_ref(), selector.span, "spec.workloadSelector") {
+        if !check_selector(
+            ctx,
+            selector.labels.as_ref(),
+            selector.span,
+            "spec.workloadSelector.labels",
+        ) {
             return;
         }
     }
@@ -28,7 +33,7 @@ pub(super) fn validate_sidecar(ctx: &mut Ctx<'_>, spec: &Sidecar) {
         && spec.outbound_traffic_policy.is_none()
         && spec.inbound_connection_pool.is_none()
     {
-        let span = Ctx::absent(ctx.resource.span);
+        let span = ctx.resource.spec_span;
         ctx.report(
             &codes::SIDECAR_EMPTY,
             span,
@@ -298,23 +303,27 @@ fn validate_egress_proxy(ctx: &mut Ctx<'_>, policy: &Spanned<crate::api::Outboun
 }
 
 pub(super) fn validate_mesh_config(ctx: &mut Ctx<'_>, spec: &MeshConfig) {
+    let prefix = ctx.resource.spec_path;
+    let path = |field: &str| {
+        if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") }
+    };
     if let Some(timeout) = &spec.connect_timeout {
         if timeout.value < Duration::MILLISECOND || timeout.value > Duration::from_secs(3600) {
             ctx.report(
                 &codes::MESH_CONNECT_TIMEOUT,
                 timeout.span,
-                "connectTimeout",
+                path("connectTimeout"),
                 format!("connectTimeout `{}` must be between 1ms and 1h", timeout.value),
             );
         }
     }
-    check_duration(ctx, &spec.dns_refresh_rate, "dnsRefreshRate");
+    check_duration(ctx, &spec.dns_refresh_rate, &path("dnsRefreshRate"));
     if let Some(root) = &spec.root_namespace {
         if !crate::load::is_dns1123_label(&root.value) {
             ctx.report(
                 &codes::MESH_ROOT_NAMESPACE,
                 root.span,
-                "rootNamespace",
+                path("rootNamespace"),
                 format!("rootNamespace `{}` is not a namespace name", root.value),
             );
         }
@@ -324,18 +333,18 @@ pub(super) fn validate_mesh_config(ctx: &mut Ctx<'_>, spec: &MeshConfig) {
         ctx,
         &spec.default_service_export_to,
         ExportToKind::ServiceEntry,
-        "defaultServiceExportTo",
+        &path("defaultServiceExportTo"),
     );
     check_export_to(
         ctx,
         &spec.default_virtual_service_export_to,
         ExportToKind::VirtualService,
-        "defaultVirtualServiceExportTo",
+        &path("defaultVirtualServiceExportTo"),
     );
     check_export_to(
         ctx,
         &spec.default_destination_rule_export_to,
         ExportToKind::VirtualService,
-        "defaultDestinationRuleExportTo",
+        &path("defaultDestinationRuleExportTo"),
     );
 }
