@@ -201,7 +201,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decodes `node` as the field `name`; a `null` value is the same as an absent field.
-    pub fn field<T: Decode>(&mut self, name: &'static str, node: &Node) -> Option<Spanned<T>> {
+    pub fn field<T: Decode>(&mut self, name: &'static str, node: &Node<'_>) -> Option<Spanned<T>> {
         if node.is_null() {
             return None;
         }
@@ -211,7 +211,10 @@ impl<'a> Decoder<'a> {
         value.map(|value| Spanned::new(value, node.span))
     }
 
-    pub fn expect_map<'n>(&mut self, node: &'n Node) -> Option<&'n [crate::yaml::Entry]> {
+    pub fn expect_map<'n, 't>(
+        &mut self,
+        node: &'n Node<'t>,
+    ) -> Option<&'n [crate::yaml::Entry<'t>]> {
         match &node.kind {
             NodeKind::Map(entries) => Some(entries),
             _ => {
@@ -228,9 +231,12 @@ impl<'a> Decoder<'a> {
     pub fn unknown_field(&mut self, key: &str, span: Span, known: &[&str]) {
         let mut path = self.path.clone();
         path.push(PathSeg::Key(key.into()));
-        let hint = match suggest(key, known) {
-            Some(candidate) => format!("; did you mean `{candidate}`?"),
-            None => "; check its spelling and indentation".to_string(),
+        let hint = match (suggest(key, known), misplaced(key)) {
+            (Some(candidate), _) => format!("; did you mean `{candidate}`?"),
+            (None, Some(home)) => {
+                format!("; `{key}` belongs under `{home}`: check the indentation")
+            }
+            (None, None) => "; check its spelling and indentation".to_string(),
         };
         let mut diagnostic = Diagnostic::new(
             &codes::UNKNOWN_FIELD,
@@ -249,7 +255,7 @@ impl<'a> Decoder<'a> {
         res
     }
 
-    fn scalar<'n>(&mut self, node: &'n Node, expected: &str) -> Option<ScalarValue<'n>> {
+    fn scalar<'n>(&mut self, node: &'n Node<'_>, expected: &str) -> Option<ScalarValue<'n>> {
         match node.as_scalar() {
             Some(scalar) => Some(scalar.value()),
             None => {
@@ -300,6 +306,34 @@ fn render_path(path: &[PathSeg]) -> String {
     out
 }
 
+/// Where fields that are often written one level off actually live, for a precise hint.
+fn misplaced(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "localityLbSetting" | "consistentHash" | "simple" | "warmup" | "zoneAwareLbSetting" => {
+            "loadBalancer"
+        }
+        "tcp" | "http" => "connectionPool",
+        "maxConnections" | "connectTimeout" | "tcpKeepalive" | "maxConnectionDuration" => {
+            "connectionPool.tcp"
+        }
+        "http1MaxPendingRequests"
+        | "http2MaxRequests"
+        | "maxRequestsPerConnection"
+        | "maxRetries" => "connectionPool.http",
+        "consecutive5xxErrors"
+        | "consecutiveGatewayErrors"
+        | "baseEjectionTime"
+        | "maxEjectionPercent" => "outlierDetection",
+        "credentialName" | "caCertificates" | "clientCertificate" | "privateKey" | "sni" => "tls",
+        "httpHeaderName" | "httpCookie" | "useSourceIp" | "httpQueryParameterName" => {
+            "loadBalancer.consistentHash"
+        }
+        "perTryTimeout" | "retryOn" | "attempts" => "retries",
+        "subset" => "destination",
+        _ => return None,
+    })
+}
+
 /// The known name closest to a misspelled one: same letters in another case, or at most two edits.
 pub fn suggest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
     if let Some(exact_fold) = known.iter().find(|candidate| candidate.eq_ignore_ascii_case(key)) {
@@ -333,11 +367,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// A type that can be read from a YAML node.
 pub trait Decode: Sized {
-    fn decode(node: &Node, decoder: &mut Decoder<'_>) -> Option<Self>;
+    fn decode(node: &Node<'_>, decoder: &mut Decoder<'_>) -> Option<Self>;
 }
 
 impl Decode for String {
-    fn decode(node: &Node, decoder: &mut Decoder<'_>) -> Option<String> {
+    fn decode(node: &Node<'_>, decoder: &mut Decoder<'_>) -> Option<String> {
         match decoder.scalar(node, "a string")? {
             ScalarValue::Str(text) => Some(text.to_string()),
             ScalarValue::Null => None,
@@ -360,7 +394,7 @@ impl Decode for String {
 }
 
 impl Decode for bool {
-    fn decode(node: &Node, decoder: &mut Decoder<'_>) -> Option<bool> {
+    fn decode(node: &Node<'_>, decoder: &mut Decoder<'_>) -> Option<bool> {
         match decoder.scalar(node, "a boolean (true or false)")? {
             ScalarValue::Bool(value) => Some(value),
             _ => {
@@ -378,7 +412,7 @@ impl Decode for bool {
 macro_rules! decode_int {
     ($($ty:ty),*) => {$(
         impl Decode for $ty {
-            fn decode(node: &Node, decoder: &mut Decoder<'_>) -> Option<$ty> {
+            fn decode(node: &Node<'_>, decoder: &mut Decoder<'_>) -> Option<$ty> {
                 match decoder.scalar(node, "an integer")? {
                     ScalarValue::Int(value) => match <$ty>::try_from(value) {
                         Ok(value) => Some(value),
@@ -408,7 +442,7 @@ macro_rules! decode_int {
 decode_int!(u32, i32, i64, u64);
 
 impl Decode for f64 {
-    fn decode(node: &Node, decoder: &mut Decoder<'_>) -> Option<f64> {
+    fn decode(node: &Node<'_>, decoder: &mut Decoder<'_>) -> Option<f64> {
         match decoder.scalar(node, "a number")? {
             ScalarValue::Int(value) => Some(value as f64),
             ScalarValue::Float(value) => Some(value),
@@ -425,7 +459,7 @@ impl Decode for f64 {
 }
 
 impl Decode for Duration {
-    fn decode(node: &Node, decoder: &mut Decoder<'_>) -> Option<Duration> {
+    fn decode(node: &Node<'_>, decoder: &mut Decoder<'_>) -> Option<Duration> {
         let text = match decoder.scalar(node, "a duration such as \"10s\"")? {
             ScalarValue::Str(text) => text,
             ScalarValue::Int(_) | ScalarValue::Float(_) => {
@@ -453,7 +487,7 @@ impl Decode for Duration {
 }
 
 impl<T: Decode> Decode for Vec<Spanned<T>> {
-    fn decode(node: &Node, decoder: &mut Decoder<'_>) -> Option<Vec<Spanned<T>>> {
+    fn decode(node: &Node<'_>, decoder: &mut Decoder<'_>) -> Option<Vec<Spanned<T>>> {
         let Some(items) = node.as_seq() else {
             decoder.report(
                 &codes::WRONG_TYPE,
@@ -475,13 +509,13 @@ impl<T: Decode> Decode for Vec<Spanned<T>> {
 }
 
 impl<T: Decode> Decode for Map<T> {
-    fn decode(node: &Node, decoder: &mut Decoder<'_>) -> Option<Map<T>> {
+    fn decode(node: &Node<'_>, decoder: &mut Decoder<'_>) -> Option<Map<T>> {
         let entries = decoder.expect_map(node)?;
         let mut out = Map { entries: Vec::with_capacity(entries.len()) };
         for entry in entries {
             let Some(key) = entry.key.as_scalar() else { continue };
             let key_text = key.text.to_string();
-            let value = decoder.with_seg(PathSeg::Key(key.text.clone()), |decoder| {
+            let value = decoder.with_seg(PathSeg::Key(key.text.as_ref().into()), |decoder| {
                 if entry.value.is_null() { None } else { T::decode(&entry.value, decoder) }
             });
             if let Some(value) = value {
@@ -515,7 +549,7 @@ macro_rules! message {
         }
 
         impl $crate::decode::Decode for $name {
-            fn decode(node: &$crate::yaml::Node, decoder: &mut $crate::decode::Decoder<'_>) -> Option<Self> {
+            fn decode(node: &$crate::yaml::Node<'_>, decoder: &mut $crate::decode::Decoder<'_>) -> Option<Self> {
                 let entries = decoder.expect_map(node)?;
                 let mut out = Self { span: node.span, ..Default::default() };
                 for entry in entries {
@@ -553,7 +587,7 @@ macro_rules! istio_enum {
         }
 
         impl $crate::decode::Decode for $name {
-            fn decode(node: &$crate::yaml::Node, decoder: &mut $crate::decode::Decoder<'_>) -> Option<Self> {
+            fn decode(node: &$crate::yaml::Node<'_>, decoder: &mut $crate::decode::Decoder<'_>) -> Option<Self> {
                 $crate::decode::decode_enum(node, decoder, Self::VALUES).and_then(Self::parse)
             }
         }
@@ -562,7 +596,7 @@ macro_rules! istio_enum {
 
 /// Reads an enum value; reports a value outside `values` with the allowed list and a suggestion.
 pub fn decode_enum<'v>(
-    node: &Node,
+    node: &Node<'_>,
     decoder: &mut Decoder<'_>,
     values: &[&'v str],
 ) -> Option<&'v str> {

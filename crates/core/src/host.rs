@@ -214,10 +214,10 @@ fn validate_labels(domain: &str) -> Result<(), InvalidHost> {
     Ok(())
 }
 
-/// A wildcard that is not a whole first label, such as `*foo.com` or `*-api.foo.com`, which
-/// istiod accepts with a warning because it also covers `foo.com` and `barfoo.com`.
+/// istiod's `ValidatePartialWildCard`: any `*` other than a whole leading label, such as
+/// `*foo.com` or `*-api.foo.com`, which also cover `foo.com` and `barfoo.com`.
 pub fn is_partial_wildcard(host: &str) -> bool {
-    host.len() > 1 && host.starts_with('*') && !host.starts_with("*.")
+    host.contains('*') && host != "*" && !host.starts_with("*.")
 }
 
 #[cfg(test)]

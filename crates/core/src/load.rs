@@ -228,9 +228,9 @@ impl Loader {
             }
         };
         let diagnostics_before = self.diagnostics.len();
+        // The tree borrows from `text`, so the source is stored only once the documents are read;
+        // its id is known in advance.
         let (documents, errors) = yaml::parse(&text);
-        let line_index = LineIndex::new(&text);
-        self.config.sources.push(SourceFile { name: source.name.to_string(), text, line_index });
         for error in errors {
             let code = match error.kind {
                 YamlErrorKind::Syntax => &codes::YAML_SYNTAX,
@@ -245,7 +245,7 @@ impl Loader {
         let resources_before = self.config.resources.len();
         for document in &documents {
             if let Some(root) = &document.root {
-                self.load_document(id, root, false);
+                self.load_document(id, &text, root, false);
             }
         }
         let produced_nothing = self.config.resources.len() == resources_before
@@ -259,9 +259,12 @@ impl Loader {
                 .at(id, Span::at(0)),
             );
         }
+        drop(documents);
+        let line_index = LineIndex::new(&text);
+        self.config.sources.push(SourceFile { name: source.name.to_string(), text, line_index });
     }
 
-    fn load_document(&mut self, source: SourceId, root: &Node, in_list: bool) {
+    fn load_document(&mut self, source: SourceId, text: &str, root: &Node<'_>, in_list: bool) {
         let Some(_) = root.as_map() else {
             let what = if in_list { "a `List` item" } else { "a YAML document" };
             self.diagnostics.push(
@@ -284,7 +287,7 @@ impl Loader {
                 match items.as_seq() {
                     Some(items) => {
                         for item in items {
-                            self.load_document(source, item, true);
+                            self.load_document(source, text, item, true);
                         }
                     }
                     None if items.is_null() => {}
@@ -316,7 +319,7 @@ impl Loader {
                     );
                 }
             }
-            (_, Some(kind_name)) => self.load_kind(source, root, api_version, kind_name),
+            (_, Some(kind_name)) => self.load_kind(source, text, root, api_version, kind_name),
             (Some(_), None) => {
                 self.diagnostics.push(
                     Diagnostic::new(
@@ -332,7 +335,8 @@ impl Loader {
     fn load_kind(
         &mut self,
         source: SourceId,
-        root: &Node,
+        text: &str,
+        root: &Node<'_>,
         api_version: Option<&str>,
         kind_name: &str,
     ) {
@@ -390,13 +394,13 @@ impl Loader {
                     .get("data")
                     .and_then(|data| data.get("mesh"))
                     .expect("checked by is_mesh_config_map");
-                self.load_mesh_config_map(source, root, mesh);
+                self.load_mesh_config_map(source, text, root, mesh);
             }
             _ => self.skip(source, root, kind_name, "it does not change outbound routing"),
         }
     }
 
-    fn skip(&mut self, source: SourceId, root: &Node, kind_name: &str, why: &str) {
+    fn skip(&mut self, source: SourceId, root: &Node<'_>, kind_name: &str, why: &str) {
         let name = root
             .get("metadata")
             .and_then(|meta| meta.get("name"))
@@ -410,7 +414,7 @@ impl Loader {
     }
 
     /// Reads `metadata` and the checks common to every resource; returns the typed shell.
-    fn metadata(&mut self, source: SourceId, root: &Node, kind: Kind) -> Option<Resource> {
+    fn metadata(&mut self, source: SourceId, root: &Node<'_>, kind: Kind) -> Option<Resource> {
         let metadata = root.get("metadata");
         let mut decoder = Decoder::new(source, &mut self.diagnostics);
         let mut name = None;
@@ -534,7 +538,7 @@ impl Loader {
         })
     }
 
-    fn load_istio_resource(&mut self, source: SourceId, root: &Node, kind: Kind) {
+    fn load_istio_resource(&mut self, source: SourceId, root: &Node<'_>, kind: Kind) {
         let Some(mut resource) = self.metadata(source, root, kind) else { return };
         let diagnostics_before = self.diagnostics.len();
         let mut decoder = Decoder::new(source, &mut self.diagnostics);
@@ -606,8 +610,8 @@ impl Loader {
     fn load_mesh_config(
         &mut self,
         source: SourceId,
-        root: &Node,
-        mesh: &Node,
+        root: &Node<'_>,
+        mesh: &Node<'_>,
         label: &str,
         path: Option<&'static str>,
         name: Option<&str>,
@@ -654,7 +658,13 @@ impl Loader {
 
     /// The `istio` ConfigMap keeps MeshConfig as YAML text under `data.mesh`; parse that text and
     /// map positions inside it back to the file, so findings point at the right line.
-    fn load_mesh_config_map(&mut self, source: SourceId, root: &Node, mesh: &Node) {
+    fn load_mesh_config_map(
+        &mut self,
+        source: SourceId,
+        outer_text: &str,
+        root: &Node<'_>,
+        mesh: &Node<'_>,
+    ) {
         let Some(inner_text) = mesh.as_str().map(str::to_string) else {
             self.diagnostics.push(
                 Diagnostic::new(
@@ -669,8 +679,7 @@ impl Loader {
             );
             return;
         };
-        let outer_text = self.config.sources[source.0 as usize].text.clone();
-        let mapper = BlockMapper::new(&outer_text, mesh.span, &inner_text);
+        let mapper = BlockMapper::new(outer_text, mesh.span, &inner_text);
         let (documents, errors) = yaml::parse(&inner_text);
         for error in errors {
             self.diagnostics.push(
@@ -697,7 +706,7 @@ fn empty_spec(kind: Kind) -> Spec {
     }
 }
 
-fn is_mesh_config_map(root: &Node) -> bool {
+fn is_mesh_config_map(root: &Node<'_>) -> bool {
     let name = root.get("metadata").and_then(|meta| meta.get("name")).and_then(Node::as_str);
     let is_istio_name = name.is_some_and(|name| name == "istio" || name.starts_with("istio-"));
     is_istio_name && root.get("data").and_then(|data| data.get("mesh")).is_some()
@@ -747,7 +756,7 @@ impl BlockMapper {
         Span { start: self.offset(span.start), end: self.offset(span.end) }
     }
 
-    fn remap(&self, node: &mut Node) {
+    fn remap(&self, node: &mut Node<'_>) {
         let mut pending = vec![node];
         while let Some(node) = pending.pop() {
             node.span = self.span(node.span);

@@ -5,6 +5,7 @@
 //! with hard limits on depth and alias expansion so that hostile input is answered in bounded
 //! time and memory. Documents completed before a syntax error are kept.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
@@ -19,28 +20,30 @@ pub const MAX_DEPTH: usize = 128;
 /// This defuses "billion laughs" while leaving ordinary anchors and aliases usable.
 pub const MAX_ALIAS_NODES: usize = 100_000;
 
+/// A node of the tree. Scalars borrow from the input text where the scanner allows, which
+/// spares one allocation per value on the hot path of large inputs.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
-    pub kind: NodeKind,
+pub struct Node<'a> {
+    pub kind: NodeKind<'a>,
     pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum NodeKind {
-    Scalar(Scalar),
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
+pub enum NodeKind<'a> {
+    Scalar(Scalar<'a>),
+    Seq(Vec<Node<'a>>),
+    Map(Vec<Entry<'a>>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
-    pub key: Node,
-    pub value: Node,
+pub struct Entry<'a> {
+    pub key: Node<'a>,
+    pub value: Node<'a>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Scalar {
-    pub text: Box<str>,
+pub struct Scalar<'a> {
+    pub text: Cow<'a, str>,
     /// Quoted and block scalars are always strings; only plain ones are resolved by the schema.
     pub plain: bool,
 }
@@ -55,7 +58,7 @@ pub enum ScalarValue<'a> {
     Str(&'a str),
 }
 
-impl Scalar {
+impl Scalar<'_> {
     pub fn value(&self) -> ScalarValue<'_> {
         if !self.plain {
             return ScalarValue::Str(&self.text);
@@ -130,22 +133,22 @@ fn is_core_float(text: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
-impl Node {
-    pub fn as_map(&self) -> Option<&[Entry]> {
+impl<'a> Node<'a> {
+    pub fn as_map(&self) -> Option<&[Entry<'a>]> {
         match &self.kind {
             NodeKind::Map(entries) => Some(entries),
             _ => None,
         }
     }
 
-    pub fn as_seq(&self) -> Option<&[Node]> {
+    pub fn as_seq(&self) -> Option<&[Node<'a>]> {
         match &self.kind {
             NodeKind::Seq(items) => Some(items),
             _ => None,
         }
     }
 
-    pub fn as_scalar(&self) -> Option<&Scalar> {
+    pub fn as_scalar(&self) -> Option<&Scalar<'a>> {
         match &self.kind {
             NodeKind::Scalar(scalar) => Some(scalar),
             _ => None,
@@ -165,7 +168,7 @@ impl Node {
     }
 
     /// The value stored under `key` in a mapping node.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         self.as_map()?
             .iter()
             .find(|entry| entry.key.as_scalar().is_some_and(|k| &*k.text == key))
@@ -213,8 +216,8 @@ impl Node {
 
 /// One YAML document of a stream. `root` is `None` for an empty document.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Document {
-    pub root: Option<Node>,
+pub struct Document<'a> {
+    pub root: Option<Node<'a>>,
     pub span: Span,
 }
 
@@ -235,23 +238,23 @@ pub struct YamlError {
     pub message: String,
 }
 
-enum Frame {
+enum Frame<'a> {
     Seq {
         start: usize,
         anchor: usize,
-        items: Vec<Node>,
+        items: Vec<Node<'a>>,
     },
     Map {
         start: usize,
         anchor: usize,
-        entries: Vec<Entry>,
-        key: Option<Node>,
-        seen: Option<HashSet<Box<str>>>,
+        entries: Vec<Entry<'a>>,
+        key: Option<Node<'a>>,
+        seen: Option<HashSet<Cow<'a, str>>>,
     },
 }
 
 /// Parses every document of `text`. Errors never discard documents that were already complete.
-pub fn parse(text: &str) -> (Vec<Document>, Vec<YamlError>) {
+pub fn parse(text: &str) -> (Vec<Document<'_>>, Vec<YamlError>) {
     let mut builder = Builder {
         text,
         conv: CharToByte::new(text),
@@ -287,20 +290,20 @@ pub fn parse(text: &str) -> (Vec<Document>, Vec<YamlError>) {
 struct Builder<'a> {
     text: &'a str,
     conv: CharToByte<'a>,
-    documents: Vec<Document>,
+    documents: Vec<Document<'a>>,
     errors: Vec<YamlError>,
-    stack: Vec<Frame>,
-    anchors: Vec<Option<Node>>,
+    stack: Vec<Frame<'a>>,
+    anchors: Vec<Option<Node<'a>>>,
     alias_budget: usize,
-    root: Option<Node>,
+    root: Option<Node<'a>>,
     doc_start: usize,
     /// Set after a structural limit was hit: the rest of the document is dropped, not built.
     skipping: bool,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     /// Returns true when parsing must stop.
-    fn on_event(&mut self, event: Event<'_>, start: usize, end: usize) -> bool {
+    fn on_event(&mut self, event: Event<'a>, start: usize, end: usize) -> bool {
         match event {
             Event::Nothing | Event::StreamStart => {}
             Event::StreamEnd => return true,
@@ -330,7 +333,7 @@ impl Builder<'_> {
                     .is_some_and(|tag| tag.is_yaml_core_schema() && tag.suffix == "str");
                 let plain = matches!(style, ScalarStyle::Plain) && !tagged_str;
                 let node = Node {
-                    kind: NodeKind::Scalar(Scalar { text: value.into(), plain }),
+                    kind: NodeKind::Scalar(Scalar { text: value, plain }),
                     span: Span::new(start, end),
                 };
                 self.remember_anchor(anchor, &node);
@@ -418,7 +421,7 @@ impl Builder<'_> {
         self.push_node(node);
     }
 
-    fn remember_anchor(&mut self, anchor: usize, node: &Node) {
+    fn remember_anchor(&mut self, anchor: usize, node: &Node<'a>) {
         if anchor == 0 {
             return;
         }
@@ -428,7 +431,7 @@ impl Builder<'_> {
         self.anchors[anchor] = Some(node.clone());
     }
 
-    fn push_node(&mut self, node: Node) {
+    fn push_node(&mut self, node: Node<'a>) {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
@@ -445,9 +448,9 @@ impl Builder<'_> {
                     *key = Some(node);
                 }
                 Some(key_node) => {
-                    let text: Box<str> = key_node
+                    let text: Cow<'a, str> = key_node
                         .as_scalar()
-                        .map_or_else(|| "".into(), |scalar| scalar.text.clone());
+                        .map_or(Cow::Borrowed(""), |scalar| scalar.text.clone());
                     let duplicate = if entries.len() < 16 {
                         entries
                             .iter()

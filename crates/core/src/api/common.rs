@@ -50,7 +50,7 @@ pub struct Ignored;
 
 impl crate::decode::Decode for Ignored {
     fn decode(
-        _node: &crate::yaml::Node,
+        _node: &crate::yaml::Node<'_>,
         _decoder: &mut crate::decode::Decoder<'_>,
     ) -> Option<Ignored> {
         Some(Ignored)

@@ -41,7 +41,7 @@ impl MeshConfig {
 }
 
 impl Decode for MeshConfig {
-    fn decode(node: &Node, decoder: &mut Decoder<'_>) -> Option<MeshConfig> {
+    fn decode(node: &Node<'_>, decoder: &mut Decoder<'_>) -> Option<MeshConfig> {
         let entries = decoder.expect_map(node)?;
         let mut out = MeshConfig { span: node.span, ..MeshConfig::default() };
         for entry in entries {

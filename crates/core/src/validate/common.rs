@@ -68,7 +68,8 @@ pub(crate) fn check_percent_int(ctx: &mut Ctx<'_>, value: &Option<Spanned<i32>>,
 pub(crate) fn check_percentage(ctx: &mut Ctx<'_>, value: &Option<Spanned<f64>>, path: &str) {
     if let Some(value) = value {
         let v = value.value;
-        let ok = v == 0.0 || (0.0001..=100.0).contains(&v);
+        // Go's comparisons let NaN through; keep parity.
+        let ok = v.is_nan() || v == 0.0 || (0.0001..=100.0).contains(&v);
         if !ok {
             ctx.report(
                 &codes::PERCENT_OUT_OF_RANGE,
@@ -130,9 +131,27 @@ pub(crate) fn is_istio_dns_label(text: &str) -> bool {
         && bytes[bytes.len() - 1] != b'-'
 }
 
-/// Parses an IP literal the way Go's `netip.ParseAddr` does (no brackets, no port).
+/// Parses an IP literal the way Go's `netip.ParseAddr` does (no brackets, no port); an IPv6
+/// zone such as `%eth0` is accepted and dropped, as Go accepts it.
 pub(crate) fn parse_ip(text: &str) -> Option<IpAddr> {
-    text.parse().ok()
+    match text.split_once('%') {
+        Some((addr, zone)) if !zone.is_empty() => {
+            addr.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
+        }
+        Some(_) => None,
+        None => text.parse().ok(),
+    }
+}
+
+/// The path of a map entry, quoting keys that are not plain identifiers (`labels["app.kubernetes.io/name"]`).
+pub(crate) fn key_path(base: &str, key: &str) -> String {
+    if !key.is_empty()
+        && key.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
+    {
+        format!("{base}.{key}")
+    } else {
+        format!("{base}[\"{}\"]", key.replace('"', "\\\""))
+    }
 }
 
 /// Parses `addr/bits`; host bits may be set, as Go's `netip.ParsePrefix` allows.
@@ -183,7 +202,7 @@ pub(crate) fn check_labels(ctx: &mut Ctx<'_>, labels: &Option<Spanned<Map<String
             ctx.report(
                 &codes::INVALID_LABEL,
                 key.span,
-                format!("{path}.{}", key.value),
+                key_path(path, &key.value),
                 format!("label key `{}` is invalid: use `[prefix/]name` with letters, digits, `-`, `_` and `.`", key.value),
             );
         }
@@ -191,7 +210,7 @@ pub(crate) fn check_labels(ctx: &mut Ctx<'_>, labels: &Option<Spanned<Map<String
             ctx.report(
                 &codes::INVALID_LABEL,
                 value.span,
-                format!("{path}.{}", key.value),
+                key_path(path, &key.value),
                 format!("label value `{}` is invalid: use letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit", value.value),
             );
         }
@@ -252,7 +271,7 @@ pub(crate) fn check_selector(
             ctx.report(
                 &codes::INVALID_SELECTOR,
                 key.span.cover(value.span),
-                format!("{path}.{}", key.value),
+                key_path(path, &key.value),
                 "wildcards are not supported in workload selectors",
             );
             ok = false;
@@ -377,26 +396,6 @@ pub(crate) fn check_at_most_one(ctx: &mut Ctx<'_>, fields: &[(&str, Option<Span>
 /// The span of an optional field, for [`check_at_most_one`].
 pub(crate) fn span_of<T>(field: &Option<Spanned<T>>) -> Option<Span> {
     field.as_ref().map(|field| field.span)
-}
-
-/// Reports a required field that is absent; returns whether it is present.
-pub(crate) fn require<T>(
-    ctx: &mut Ctx<'_>,
-    field: &Option<Spanned<T>>,
-    parent: Span,
-    path: &str,
-    hint: &str,
-) -> bool {
-    if field.is_some() {
-        return true;
-    }
-    ctx.report(
-        &codes::MISSING_FIELD,
-        Ctx::absent(parent),
-        path,
-        format!("`{path}` is required{hint}"),
-    );
-    false
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 mod common;
 mod destination_rule;
+mod lints;
 mod service_entry;
 mod sidecar_mesh;
 mod virtual_service;
@@ -22,7 +23,7 @@ pub(crate) use common::*;
 pub fn validate(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for resource in config.resources.iter().filter(|resource| !resource.decode_failed) {
-        let mut ctx = Ctx::new(config, resource, &mut out);
+        let mut ctx = Ctx::new(resource, &mut out);
         match &resource.spec {
             Spec::ServiceEntry(spec) => service_entry::validate(&mut ctx, spec),
             Spec::DestinationRule(spec) => destination_rule::validate(&mut ctx, spec),
@@ -31,24 +32,20 @@ pub fn validate(config: &Config) -> Vec<Diagnostic> {
             Spec::MeshConfig(spec) => sidecar_mesh::validate_mesh_config(&mut ctx, spec),
         }
     }
+    lints::lint(config, &mut out);
     out
 }
 
 /// Reporting context for one resource.
 pub(crate) struct Ctx<'a> {
-    pub(crate) config: &'a Config,
     pub(crate) resource: &'a Resource,
     reference: ResourceRef,
     out: &'a mut Vec<Diagnostic>,
 }
 
 impl<'a> Ctx<'a> {
-    pub(crate) fn new(
-        config: &'a Config,
-        resource: &'a Resource,
-        out: &'a mut Vec<Diagnostic>,
-    ) -> Ctx<'a> {
-        Ctx { config, resource, reference: resource.reference(), out }
+    pub(crate) fn new(resource: &'a Resource, out: &'a mut Vec<Diagnostic>) -> Ctx<'a> {
+        Ctx { resource, reference: resource.reference(), out }
     }
 
     /// The namespace of the resource being validated.

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn root(text: &str) -> Node {
+fn root(text: &str) -> Node<'_> {
     let (docs, errors) = parse(text);
     assert!(errors.is_empty(), "{errors:?}");
     docs.into_iter().next().and_then(|doc| doc.root).expect("one document")

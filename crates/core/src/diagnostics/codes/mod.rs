@@ -6,6 +6,7 @@
 
 pub mod destination_rule;
 pub mod input;
+pub mod lints;
 pub mod service_entry;
 pub mod sidecar_mesh;
 pub mod values;
