@@ -8,11 +8,10 @@
 
 use std::collections::HashSet;
 use std::hash::Hash;
-use std::net::{IpAddr, Ipv6Addr};
 
 use super::{
     Ctx, ExportToKind, check_export_to, check_labels, check_port, check_protocol,
-    is_istio_dns_label, parse_cidr,
+    is_istio_dns_label,
 };
 use crate::api::{Location, Resolution, ServiceEntry, ServicePort, WorkloadEntry};
 use crate::decode::Spanned;
@@ -320,7 +319,7 @@ fn check_hosts(
                 format!("host `{}` is invalid: {why}", host.value),
             );
         }
-        if resolution != Resolution::DynamicDns && is_partial_wildcard(&host.value) {
+        if resolution != Resolution::DynamicDns && host::is_partial_wildcard(&host.value) {
             ctx.report(
                 &codes::SE_PARTIAL_WILDCARD_HOST,
                 host.span,
@@ -333,12 +332,6 @@ fn check_hosts(
             );
         }
     }
-}
-
-/// istiod's `ValidatePartialWildCard`: any `*` other than a bare `*` or a leading `*.`. (The
-/// shared `host::is_partial_wildcard` only looks at a leading `*`, so `foo*.com` would slip by.)
-fn is_partial_wildcard(host: &str) -> bool {
-    host.contains('*') && host.len() != 1 && !host.starts_with("*.")
 }
 
 /// The domain after a host's wildcard part, for the partial-wildcard hint: `*stripe.com` and
@@ -372,7 +365,7 @@ fn check_addresses(
         ) {
             continue;
         }
-        if !is_ip_subnet(&address.value) {
+        if !super::is_ip_or_cidr(&address.value) {
             ctx.report(
                 &values::INVALID_ADDRESS,
                 address.span,
@@ -398,23 +391,6 @@ fn check_addresses(
                 ),
             );
         }
-    }
-}
-
-/// istiod's `ValidateIPSubnet`: a prefix when there is exactly one `/`, otherwise an address.
-/// (The shared `is_ip_or_cidr` rejects IPv6 zones, which Go's `netip.ParseAddr` accepts.)
-fn is_ip_subnet(text: &str) -> bool {
-    match text.matches('/').count() {
-        1 => parse_cidr(text).is_some(),
-        _ => is_ip(text),
-    }
-}
-
-/// Go's `netip.ParseAddr`: IPv4, IPv6, and IPv6 with a non-empty `%zone`.
-fn is_ip(text: &str) -> bool {
-    match text.split_once('%') {
-        Some((addr, zone)) => !zone.is_empty() && addr.parse::<Ipv6Addr>().is_ok(),
-        None => text.parse::<IpAddr>().is_ok(),
     }
 }
 
@@ -777,7 +753,10 @@ fn check_static_endpoint(
     };
     let is_unix = address.value.starts_with(UNIX_PREFIX);
     // Unix addresses and over-long ones were judged by the schema check.
-    if !is_unix && fits(&address.value, MAX_ENDPOINT_ADDRESS_LEN) && !is_ip(&address.value) {
+    if !is_unix
+        && fits(&address.value, MAX_ENDPOINT_ADDRESS_LEN)
+        && super::parse_ip(&address.value).is_none()
+    {
         ctx.report(
             &codes::SE_STATIC_ENDPOINT_NOT_IP,
             address.span,
@@ -857,7 +836,7 @@ fn check_dns(
                 ),
             ),
             Some(address) => {
-                let valid = is_ip(&address.value) || host::validate_fqdn(&address.value).is_ok();
+                let valid = super::parse_ip(&address.value).is_some() || host::validate_fqdn(&address.value).is_ok();
                 // Over-long addresses were reported by the schema check.
                 if !valid && fits(&address.value, MAX_ENDPOINT_ADDRESS_LEN) {
                     ctx.report(
@@ -977,26 +956,27 @@ mod tests {
 
     #[test]
     fn partial_wildcards_follow_istiod() {
-        assert!(is_partial_wildcard("*stripe.com"));
-        assert!(is_partial_wildcard("*-eu.stripe.com"));
-        assert!(is_partial_wildcard("files*.stripe.com"));
-        assert!(!is_partial_wildcard("*"));
-        assert!(!is_partial_wildcard("*.stripe.com"));
-        assert!(!is_partial_wildcard("*.foo*.com"));
+        assert!(host::is_partial_wildcard("*stripe.com"));
+        assert!(host::is_partial_wildcard("*-eu.stripe.com"));
+        assert!(host::is_partial_wildcard("files*.stripe.com"));
+        assert!(!host::is_partial_wildcard("*"));
+        assert!(!host::is_partial_wildcard("*.stripe.com"));
+        assert!(!host::is_partial_wildcard("*.foo*.com"));
         assert_eq!(suggest_domain("*stripe.com"), "stripe.com");
         assert_eq!(suggest_domain("files*.stripe.com"), "stripe.com");
     }
 
     #[test]
     fn addresses_parse_like_go_netip() {
-        assert!(is_ip("fe80::1%eth0"));
-        assert!(!is_ip("fe80::1%"));
-        assert!(!is_ip("10.0.0.1%eth0"));
-        assert!(!is_ip("010.0.0.1"));
-        assert!(!is_ip("[2001:db8::1]"));
-        assert!(is_ip_subnet("10.0.0.0/8"));
-        assert!(!is_ip_subnet("fe80::/10%eth0"));
-        assert!(!is_ip_subnet("10.0.0.0/8/8"));
+        use crate::validate::{is_ip_or_cidr, parse_ip};
+        assert!(parse_ip("fe80::1%eth0").is_some());
+        assert!(parse_ip("fe80::1%").is_none());
+        assert!(parse_ip("10.0.0.1%eth0").is_none());
+        assert!(parse_ip("010.0.0.1").is_none());
+        assert!(parse_ip("[2001:db8::1]").is_none());
+        assert!(is_ip_or_cidr("10.0.0.0/8"));
+        assert!(!is_ip_or_cidr("fe80::/10%eth0"));
+        assert!(!is_ip_or_cidr("10.0.0.0/8/8"));
     }
 
     #[test]
