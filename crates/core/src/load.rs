@@ -229,8 +229,15 @@ impl Loader {
         };
         let diagnostics_before = self.diagnostics.len();
         // The tree borrows from `text`, so the source is stored only once the documents are read;
-        // its id is known in advance.
-        let (documents, errors) = yaml::parse(&text);
+        // its id is known in advance. Each document is loaded as soon as it is parsed.
+        let resources_before = self.config.resources.len();
+        let mut any_document = false;
+        let errors = yaml::parse_each(&text, |document| {
+            if let Some(root) = &document.root {
+                any_document = true;
+                self.load_document(id, &text, root, false);
+            }
+        });
         for error in errors {
             let code = match error.kind {
                 YamlErrorKind::Syntax => &codes::YAML_SYNTAX,
@@ -242,15 +249,9 @@ impl Loader {
             };
             self.diagnostics.push(Diagnostic::new(code, error.message).at(id, error.span));
         }
-        let resources_before = self.config.resources.len();
-        for document in &documents {
-            if let Some(root) = &document.root {
-                self.load_document(id, &text, root, false);
-            }
-        }
         let produced_nothing = self.config.resources.len() == resources_before
             && self.diagnostics.len() == diagnostics_before;
-        if documents.iter().all(|doc| doc.root.is_none()) && produced_nothing {
+        if !any_document && produced_nothing {
             self.diagnostics.push(
                 Diagnostic::new(
                     &codes::EMPTY_INPUT,
@@ -259,7 +260,6 @@ impl Loader {
                 .at(id, Span::at(0)),
             );
         }
-        drop(documents);
         let line_index = LineIndex::new(&text);
         self.config.sources.push(SourceFile { name: source.name.to_string(), text, line_index });
     }

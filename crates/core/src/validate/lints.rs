@@ -662,12 +662,14 @@ fn lint_port_level_drops(ctx: &mut Ctx<'_>, policy: Option<&Spanned<TrafficPolic
             .as_ref()
             .and_then(|port| port.number.as_ref())
             .map_or_else(|| "this port".to_string(), |n| format!("port {}", n.value));
-        let names = dropped.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+        let names =
+            dropped.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(" and ");
+        let verb = if dropped.len() == 1 { "does" } else { "do" };
         ctx.report(
             &codes::PORT_LEVEL_DROPS_TOP_LEVEL,
             entry.span,
             format!("{base}.portLevelSettings[{idx}]"),
-            format!("on {port} this entry replaces the policy above it entirely, so its {names} does not apply there; repeat it in this entry if it should"),
+            format!("on {port} this entry replaces the policy above it entirely, so its {names} {verb} not apply there; repeat it in this entry if it should"),
         );
     }
 }
