@@ -37,8 +37,11 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+# The log feeds the one-line total printed last by `make test`.
+TEST_LOG := target/test-output.log
 test-rust:
-	$(CARGO) test --workspace --locked
+	mkdir -p target
+	$(CARGO) test --workspace --locked 2>&1 | tee $(TEST_LOG)
 
 build-core-targets: setup
 	$(CARGO) build -p meshroute-core --locked
@@ -54,6 +57,8 @@ check-core-purity:
 	echo "meshroute-core depends only on: $$(tr '\n' ' ' <<<"$$deps")"
 
 test: setup fmt-check clippy test-rust build-core-targets check-core-purity
+	@awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
+	  END { printf "%d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' $(TEST_LOG)
 
 bench:
 	$(CARGO) bench -p meshroute-core --bench lint --locked

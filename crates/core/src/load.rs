@@ -232,11 +232,28 @@ impl Loader {
         // its id is known in advance. Each document is loaded as soon as it is parsed.
         let resources_before = self.config.resources.len();
         let mut any_document = false;
+        let forbidden = yaml::first_forbidden_char(&text);
+        if let Some((offset, ch)) = forbidden {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    &codes::YAML_SYNTAX,
+                    format!(
+                        "control character U+{:04X} is not allowed in YAML; remove it",
+                        ch as u32
+                    ),
+                )
+                .at(id, Span::new(offset, offset + ch.len_utf8())),
+            );
+        }
         let errors = yaml::parse_each(&text, |document| {
             if let Some(root) = &document.root {
                 any_document = true;
                 self.load_document(id, &text, root, false);
             }
+        });
+        // The scanner may trip over the same control character; it has been reported already.
+        let errors = errors.into_iter().filter(|error| {
+            forbidden.is_none_or(|(offset, _)| error.span.start as usize != offset)
         });
         for error in errors {
             let code = match error.kind {
@@ -407,8 +424,10 @@ impl Loader {
             .and_then(Node::as_str)
             .unwrap_or("");
         let span = root.get("kind").map_or(Span::at(root.span.start), |node| node.span);
+        let what =
+            if name.is_empty() { kind_name.to_string() } else { format!("{kind_name} {name}") };
         self.diagnostics.push(
-            Diagnostic::new(&codes::SKIPPED_KIND, format!("skipped {kind_name} {name}: {why}"))
+            Diagnostic::new(&codes::SKIPPED_KIND, format!("skipped {what}: {why}"))
                 .at(source, span),
         );
     }
@@ -722,6 +741,9 @@ struct BlockMapper {
     /// For each content line found: (start offset in the inner text, start offset in the outer text).
     lines: Vec<(u32, u32)>,
     fallback: u32,
+    /// The end of the value in the outer text: the inner text can be longer than the source it
+    /// came from (block chomping adds a final newline), and no span may point past the value.
+    limit: u32,
 }
 
 impl BlockMapper {
@@ -740,7 +762,11 @@ impl BlockMapper {
             }
             inner_pos += inner_line.len();
         }
-        BlockMapper { lines, fallback: span.start }
+        BlockMapper {
+            lines,
+            fallback: span.start,
+            limit: outer_end.max(span.start as usize) as u32,
+        }
     }
 
     fn offset(&self, inner: u32) -> u32 {
@@ -749,7 +775,7 @@ impl BlockMapper {
         }
         let idx = self.lines.partition_point(|(start, _)| *start <= inner).saturating_sub(1);
         let (inner_start, outer_start) = self.lines[idx];
-        outer_start + (inner - inner_start)
+        (outer_start + (inner - inner_start)).min(self.limit)
     }
 
     fn span(&self, span: Span) -> Span {

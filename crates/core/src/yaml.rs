@@ -500,7 +500,7 @@ impl<'a> Builder<'a> {
 
     fn syntax_error(&mut self, error: &ScanError) {
         let mut offset = self.conv.byte_offset(error.marker().index());
-        if error.info().contains("tab") {
+        if mentions_tab(error.info()) {
             // The scanner notices a tab at the end of the scalar before it, often a line above;
             // point at the tab itself, searching this line and the next.
             let line_start = self.text[..offset].rfind('\n').map_or(0, |idx| idx + 1);
@@ -526,9 +526,22 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Whether a scanner message is about a tab character (and not, say, an "unprintable" one).
+fn mentions_tab(info: &str) -> bool {
+    info.split(|ch: char| !ch.is_ascii_alphabetic()).any(|word| word == "tab" || word == "tabs")
+}
+
+/// The first character YAML forbids anywhere in a stream: C0 controls other than tab, line feed
+/// and carriage return, and DEL. The scanner lets most of them through; Kubernetes does not.
+pub fn first_forbidden_char(text: &str) -> Option<(usize, char)> {
+    text.char_indices().find(|(_, ch)| {
+        (ch.is_ascii_control() && !matches!(ch, '\t' | '\n' | '\r')) || *ch == '\u{7f}'
+    })
+}
+
 /// Rewords the scanner's messages where a platform engineer would otherwise be left guessing.
 fn syntax_message(info: &str) -> String {
-    if info.contains("tab") {
+    if mentions_tab(info) {
         format!("{info}: YAML indentation must use spaces, never tabs")
     } else if info.contains("unknown anchor") {
         "alias refers to an anchor that is not defined earlier in this document; anchors do not carry over `---`".to_string()

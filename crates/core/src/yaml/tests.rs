@@ -116,3 +116,17 @@ fn tab_errors_point_at_the_tab() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].span.start as usize, text.find('\t').unwrap(), "{errors:?}");
 }
+
+#[test]
+fn forbidden_control_characters_are_found() {
+    assert_eq!(first_forbidden_char("kind: Service\u{7}Entry\n"), Some((13, '\u{7}')));
+    assert_eq!(first_forbidden_char("a:\tb\r\n"), None);
+    assert_eq!(first_forbidden_char("x\u{7f}"), Some((1, '\u{7f}')));
+}
+
+#[test]
+fn only_tab_messages_get_the_tab_hint() {
+    assert!(mentions_tab("while scanning a plain scalar, found a tab"));
+    assert!(mentions_tab("tabs disallowed within this context"));
+    assert!(!mentions_tab("found unprintable character"));
+}
