@@ -534,9 +534,11 @@ fn mentions_tab(info: &str) -> bool {
 /// The first character YAML forbids anywhere in a stream: C0 controls other than tab, line feed
 /// and carriage return, and DEL. The scanner lets most of them through; Kubernetes does not.
 pub fn first_forbidden_char(text: &str) -> Option<(usize, char)> {
-    text.char_indices().find(|(_, ch)| {
-        (ch.is_ascii_control() && !matches!(ch, '\t' | '\n' | '\r')) || *ch == '\u{7f}'
-    })
+    // These are all ASCII, and ASCII bytes never occur inside a multi-byte UTF-8 sequence, so a
+    // byte scan finds them without decoding characters.
+    text.bytes()
+        .position(|byte| (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r')) || byte == 0x7f)
+        .map(|offset| (offset, text.as_bytes()[offset] as char))
 }
 
 /// Rewords the scanner's messages where a platform engineer would otherwise be left guessing.
