@@ -7,19 +7,10 @@ use crate::decode::{Map, Spanned};
 use crate::diagnostics::codes::values;
 use crate::diagnostics::codes::virtual_service as codes;
 use crate::host;
+use crate::text::Span;
 use crate::validate::{Ctx, check_at_most_one, is_istio_dns_label, parse_ip, span_of};
 
-/// The path of the map entry `key` under `path`: `.key` for plain keys, `["key"]` otherwise,
-/// as the decoder writes paths.
-pub(super) fn key_path(path: &str, key: &str) -> String {
-    if !key.is_empty()
-        && key.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
-    {
-        format!("{path}.{key}")
-    } else {
-        format!("{path}[\"{}\"]", key.replace('"', "\\\""))
-    }
-}
+pub(super) use crate::validate::key_path;
 
 /// istiod's `validateDestination` (plus the CRD's required `host`): the host is a DNS name or
 /// wildcard but not `*` (IP addresses fail: their last label is numeric), the subset a DNS
@@ -575,6 +566,89 @@ pub(super) fn check_authority_rewrite(
             }
             current = &value.value;
         }
+    }
+}
+
+/// One entry of a route's weighted destinations: HTTP (`HTTPRouteDestination`) or TLS/TCP
+/// (`RouteDestination`), which share the destination and weight rules.
+pub(super) trait WeightedDestination {
+    fn destination(&self) -> Option<&Spanned<Destination>>;
+    fn weight(&self) -> Option<&Spanned<i32>>;
+}
+
+impl WeightedDestination for crate::api::HttpRouteDestination {
+    fn destination(&self) -> Option<&Spanned<Destination>> {
+        self.destination.as_ref()
+    }
+    fn weight(&self) -> Option<&Spanned<i32>> {
+        self.weight.as_ref()
+    }
+}
+
+impl WeightedDestination for crate::api::RouteDestination {
+    fn destination(&self) -> Option<&Spanned<Destination>> {
+        self.destination.as_ref()
+    }
+    fn weight(&self) -> Option<&Spanned<i32>> {
+        self.weight.as_ref()
+    }
+}
+
+/// istiod's `validateHTTPRouteDestinations` and `validateRouteDestinations`: each entry needs a
+/// valid destination (unchecked under gateway semantics) and a non-negative weight, several
+/// entries a positive total; `extra` adds the per-entry checks of one route kind.
+pub(super) fn check_weighted_destinations<T: WeightedDestination>(
+    ctx: &mut Ctx<'_>,
+    gateway_semantics: bool,
+    destinations: &Spanned<Vec<Spanned<T>>>,
+    path: &str,
+    what: &str,
+    mut extra: impl FnMut(&mut Ctx<'_>, &T, &str),
+) {
+    let mut total: i32 = 0;
+    for (idx, entry) in destinations.value.iter().enumerate() {
+        let entry_path = format!("{path}[{idx}]");
+        match entry.destination() {
+            None => ctx.report(
+                &values::MISSING_FIELD,
+                Ctx::absent(entry.span),
+                format!("{entry_path}.destination"),
+                format!("`destination` is required: name the host to send the {what} to"),
+            ),
+            Some(destination) if !gateway_semantics => {
+                check_destination(ctx, destination, &format!("{entry_path}.destination"));
+            }
+            Some(_) => {}
+        }
+        extra(ctx, &entry.value, &entry_path);
+        check_weight(ctx, entry.weight(), &entry_path);
+        // istiod sums in int32; keep its wrap-around.
+        total = total.wrapping_add(entry.weight().map_or(0, |weight| weight.value));
+    }
+    check_total_weight(ctx, destinations.value.len(), total, destinations.span, path);
+}
+
+/// `validateWeight`: weights are relative and cannot be negative.
+fn check_weight(ctx: &mut Ctx<'_>, weight: Option<&Spanned<i32>>, entry_path: &str) {
+    if let Some(weight) = weight.filter(|weight| weight.value < 0) {
+        ctx.report(
+            &values::VALUE_OUT_OF_RANGE,
+            weight.span,
+            format!("{entry_path}.weight"),
+            format!("weight {} is negative; weights are relative shares from 0 up", weight.value),
+        );
+    }
+}
+
+/// Several destinations whose weights add up to 0 cannot take any traffic.
+fn check_total_weight(ctx: &mut Ctx<'_>, count: usize, total: i32, span: Span, path: &str) {
+    if count > 1 && total == 0 {
+        ctx.report(
+            &codes::ZERO_TOTAL_WEIGHT,
+            span,
+            path,
+            "the destinations' weights add up to 0; give each destination its share, such as 80 and 20",
+        );
     }
 }
 

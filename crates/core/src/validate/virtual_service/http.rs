@@ -61,7 +61,20 @@ pub(super) fn validate_route(
     let rewrite_authority = route.rewrite.as_ref().and_then(|rewrite| rewrite.authority.as_ref());
     checks::check_authority_rewrite(ctx, rewrite_authority, &route.headers, path);
     if let Some(destinations) = &route.route {
-        check_destinations(ctx, info, destinations, &format!("{path}.route"));
+        checks::check_weighted_destinations(
+            ctx,
+            info.gateway_semantics,
+            destinations,
+            &format!("{path}.route"),
+            "traffic",
+            |ctx, entry: &HttpRouteDestination, entry_path| {
+                checks::check_header_operations(
+                    ctx,
+                    &entry.headers,
+                    &format!("{entry_path}.headers"),
+                );
+            },
+        );
     }
     check_duration(ctx, &route.timeout, &format!("{path}.timeout"));
 }
@@ -201,66 +214,5 @@ fn check_match_request(ctx: &mut Ctx<'_>, request: &Spanned<HttpMatchRequest>, p
                 format!("`{}` is not a valid namespace name", namespace.value),
             );
         }
-    }
-}
-
-/// `validateHTTPRouteDestinations`.
-fn check_destinations(
-    ctx: &mut Ctx<'_>,
-    info: &VsInfo<'_>,
-    destinations: &Spanned<Vec<Spanned<HttpRouteDestination>>>,
-    path: &str,
-) {
-    let mut total: i32 = 0;
-    for (idx, entry) in destinations.value.iter().enumerate() {
-        let entry_path = format!("{path}[{idx}]");
-        match &entry.destination {
-            None => ctx.report(
-                &values::MISSING_FIELD,
-                Ctx::absent(entry.span),
-                format!("{entry_path}.destination"),
-                "`destination` is required: name the host to send the traffic to",
-            ),
-            Some(destination) if !info.gateway_semantics => {
-                checks::check_destination(ctx, destination, &format!("{entry_path}.destination"));
-            }
-            Some(_) => {}
-        }
-        checks::check_header_operations(ctx, &entry.headers, &format!("{entry_path}.headers"));
-        let weight = entry.weight.as_ref().map_or(0, |weight| weight.value);
-        check_weight(ctx, entry.weight.as_ref(), &entry_path);
-        // istiod sums in int32; keep its wrap-around.
-        total = total.wrapping_add(weight);
-    }
-    check_total_weight(ctx, destinations.value.len(), total, destinations.span, path);
-}
-
-/// `validateWeight`: weights are relative and cannot be negative.
-pub(super) fn check_weight(ctx: &mut Ctx<'_>, weight: Option<&Spanned<i32>>, entry_path: &str) {
-    if let Some(weight) = weight.filter(|weight| weight.value < 0) {
-        ctx.report(
-            &values::VALUE_OUT_OF_RANGE,
-            weight.span,
-            format!("{entry_path}.weight"),
-            format!("weight {} is negative; weights are relative shares from 0 up", weight.value),
-        );
-    }
-}
-
-/// Several destinations whose weights add up to 0 cannot take any traffic.
-pub(super) fn check_total_weight(
-    ctx: &mut Ctx<'_>,
-    count: usize,
-    total: i32,
-    span: Span,
-    path: &str,
-) {
-    if count > 1 && total == 0 {
-        ctx.report(
-            &codes::ZERO_TOTAL_WEIGHT,
-            span,
-            path,
-            "the destinations' weights add up to 0; give each destination its share, such as 80 and 20",
-        );
     }
 }

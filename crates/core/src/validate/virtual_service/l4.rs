@@ -2,7 +2,6 @@
 //! `validateRouteDestinations`.
 
 use super::checks;
-use super::http::{check_total_weight, check_weight};
 use super::{MESH_GATEWAY, VsInfo, items};
 use crate::api::{RouteDestination, TcpRoute, TlsRoute, VirtualService};
 use crate::decode::Spanned;
@@ -69,7 +68,14 @@ pub(super) fn validate_tls_route(
     }
     check_route_required(ctx, route.route.as_ref(), route.span, path, "TLS");
     if let Some(destinations) = &route.route {
-        check_route_destinations(ctx, info, destinations, &format!("{path}.route"));
+        checks::check_weighted_destinations(
+            ctx,
+            info.gateway_semantics,
+            destinations,
+            &format!("{path}.route"),
+            "connection",
+            |_, _: &crate::api::RouteDestination, _| {},
+        );
     }
 }
 
@@ -98,7 +104,14 @@ pub(super) fn validate_tcp_route(
     }
     check_route_required(ctx, route.route.as_ref(), route.span, path, "TCP");
     if let Some(destinations) = &route.route {
-        check_route_destinations(ctx, info, destinations, &format!("{path}.route"));
+        checks::check_weighted_destinations(
+            ctx,
+            info.gateway_semantics,
+            destinations,
+            &format!("{path}.route"),
+            "connection",
+            |_, _: &crate::api::RouteDestination, _| {},
+        );
     }
 }
 
@@ -178,32 +191,4 @@ fn check_route_required(
             format!("the {kind} route has no `route`; add at least one destination"),
         );
     }
-}
-
-/// `validateRouteDestinations` (TLS and TCP).
-fn check_route_destinations(
-    ctx: &mut Ctx<'_>,
-    info: &VsInfo<'_>,
-    destinations: &Spanned<Vec<Spanned<RouteDestination>>>,
-    path: &str,
-) {
-    let mut total: i32 = 0;
-    for (idx, entry) in destinations.value.iter().enumerate() {
-        let entry_path = format!("{path}[{idx}]");
-        match &entry.destination {
-            None => ctx.report(
-                &values::MISSING_FIELD,
-                Ctx::absent(entry.span),
-                format!("{entry_path}.destination"),
-                "`destination` is required: name the host to send the connection to",
-            ),
-            Some(destination) if !info.gateway_semantics => {
-                checks::check_destination(ctx, destination, &format!("{entry_path}.destination"));
-            }
-            Some(_) => {}
-        }
-        check_weight(ctx, entry.weight.as_ref(), &entry_path);
-        total = total.wrapping_add(entry.weight.as_ref().map_or(0, |weight| weight.value));
-    }
-    check_total_weight(ctx, destinations.value.len(), total, destinations.span, path);
 }
