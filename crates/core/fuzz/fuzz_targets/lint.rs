@@ -2,7 +2,8 @@
 //!
 //! Beyond "no panic, no hang, no unbounded memory" (which libFuzzer's timeout and RSS limit
 //! enforce), every located diagnostic must point into a loaded source at a real line: the CLI,
-//! the editor and the browser all slice the text with these spans.
+//! the editor and the browser all slice the text with these spans. And the fast YAML reader must
+//! build exactly saphyr's documents wherever it reads a text at all.
 
 #![no_main]
 
@@ -10,6 +11,11 @@ use libfuzzer_sys::fuzz_target;
 use meshroute_core::{Source, lint};
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Err(difference) = meshroute_core::yaml::check_fast_path(text) {
+            panic!("the fast YAML reader disagrees with saphyr: {difference}");
+        }
+    }
     let (config, diagnostics) = lint(&[Source { name: "fuzz.yaml", bytes: data }]);
     for diagnostic in &diagnostics {
         assert!(!diagnostic.message.is_empty(), "{} has no message", diagnostic.code.id);

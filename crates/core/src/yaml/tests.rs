@@ -130,3 +130,5 @@ fn only_tab_messages_get_the_tab_hint() {
     assert!(mentions_tab("tabs disallowed within this context"));
     assert!(!mentions_tab("found unprintable character"));
 }
+
+mod differential;
