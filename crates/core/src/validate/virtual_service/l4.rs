@@ -66,17 +66,7 @@ pub(super) fn validate_tls_route(
             );
         }
     }
-    check_route_required(ctx, route.route.as_ref(), route.span, path, "TLS");
-    if let Some(destinations) = &route.route {
-        checks::check_weighted_destinations(
-            ctx,
-            info.gateway_semantics,
-            destinations,
-            &format!("{path}.route"),
-            "connection",
-            |_, _: &crate::api::RouteDestination, _| {},
-        );
-    }
+    check_route(ctx, info, route.route.as_ref(), route.span, path, "TLS");
 }
 
 pub(super) fn validate_tcp_route(
@@ -102,17 +92,7 @@ pub(super) fn validate_tcp_route(
             );
         }
     }
-    check_route_required(ctx, route.route.as_ref(), route.span, path, "TCP");
-    if let Some(destinations) = &route.route {
-        checks::check_weighted_destinations(
-            ctx,
-            info.gateway_semantics,
-            destinations,
-            &format!("{path}.route"),
-            "connection",
-            |_, _: &crate::api::RouteDestination, _| {},
-        );
-    }
+    check_route(ctx, info, route.route.as_ref(), route.span, path, "TCP");
 }
 
 /// `validateSniHost`. Quirk kept for parity: a VirtualService without gateways counts as
@@ -172,6 +152,28 @@ fn check_subnets(ctx: &mut Ctx<'_>, subnets: &[Spanned<String>], match_path: &st
                 ),
             );
         }
+    }
+}
+
+/// The `route` of a TLS or TCP route: required, and its destinations checked like HTTP ones.
+fn check_route(
+    ctx: &mut Ctx<'_>,
+    info: &VsInfo<'_>,
+    route: Option<&Spanned<Vec<Spanned<RouteDestination>>>>,
+    parent: crate::text::Span,
+    path: &str,
+    kind: &str,
+) {
+    check_route_required(ctx, route, parent, path, kind);
+    if let Some(destinations) = route {
+        checks::check_weighted_destinations(
+            ctx,
+            info.gateway_semantics,
+            destinations,
+            &format!("{path}.route"),
+            "connection",
+            |_, _: &RouteDestination, _| {},
+        );
     }
 }
 

@@ -225,29 +225,22 @@ fn worth_analyzing<T>(routes: &[Spanned<T>], match_count: impl Fn(&T) -> usize) 
 }
 
 pub(super) fn analyze_tls(ctx: &mut Ctx<'_>, routes: &[Spanned<TlsRoute>]) {
-    if !worth_analyzing(routes, |route| items(&route.matches).len()) {
-        return;
-    }
-    let rules: Vec<Rule> = routes
-        .iter()
-        .enumerate()
-        .map(|(idx, route)| Rule {
-            name: format!("#{idx}"),
-            span: route.span,
-            matches: items(&route.matches)
-                .iter()
-                .enumerate()
-                .map(|(match_idx, request)| {
-                    (tls_match_key(request), format!("#{match_idx}"), request.span)
-                })
-                .collect(),
-        })
-        .collect();
-    analyze(ctx, "tls", &rules);
+    analyze_l4(ctx, "tls", routes, |route| items(&route.matches), tls_match_key);
 }
 
 pub(super) fn analyze_tcp(ctx: &mut Ctx<'_>, routes: &[Spanned<TcpRoute>]) {
-    if !worth_analyzing(routes, |route| items(&route.matches).len()) {
+    analyze_l4(ctx, "tcp", routes, |route| items(&route.matches), tcp_match_key);
+}
+
+/// TLS and TCP routes have no names, so rules and matches are named by their index.
+fn analyze_l4<R, M>(
+    ctx: &mut Ctx<'_>,
+    kind: &str,
+    routes: &[Spanned<R>],
+    matches_of: impl Fn(&R) -> &[Spanned<M>],
+    key_of: impl Fn(&M) -> String,
+) {
+    if !worth_analyzing(routes, |route| matches_of(route).len()) {
         return;
     }
     let rules: Vec<Rule> = routes
@@ -256,16 +249,16 @@ pub(super) fn analyze_tcp(ctx: &mut Ctx<'_>, routes: &[Spanned<TcpRoute>]) {
         .map(|(idx, route)| Rule {
             name: format!("#{idx}"),
             span: route.span,
-            matches: items(&route.matches)
+            matches: matches_of(&route.value)
                 .iter()
                 .enumerate()
                 .map(|(match_idx, request)| {
-                    (tcp_match_key(request), format!("#{match_idx}"), request.span)
+                    (key_of(&request.value), format!("#{match_idx}"), request.span)
                 })
                 .collect(),
         })
         .collect();
-    analyze(ctx, "tcp", &rules);
+    analyze(ctx, kind, &rules);
 }
 
 pub(super) fn analyze_http(ctx: &mut Ctx<'_>, routes: &[Spanned<HttpRoute>]) {
