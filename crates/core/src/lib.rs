@@ -7,6 +7,7 @@
 pub mod api;
 pub mod decode;
 pub mod diagnostics;
+pub mod hash;
 pub mod host;
 pub mod load;
 pub mod protocol;
