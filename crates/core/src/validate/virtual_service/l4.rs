@@ -50,21 +50,14 @@ pub(super) fn validate_tls_route(
         for (host_idx, sni) in sni_hosts.iter().enumerate() {
             check_sni_host(ctx, info, sni, &format!("{match_path}.sniHosts[{host_idx}]"));
         }
-        check_subnets(ctx, items(&request.destination_subnets), &match_path);
-        if let Some(port) = request.port.as_ref().filter(|port| port.value != 0) {
-            check_port(ctx, port, &format!("{match_path}.port"));
-        }
-        check_labels(ctx, &request.source_labels, &format!("{match_path}.sourceLabels"));
-        if let Some(gateways) = &request.gateways {
-            // Unlike HTTP and TCP matches, TLS matches keep the legacy-format warning.
-            checks::check_gateway_names(
-                ctx,
-                gateways,
-                &format!("{match_path}.gateways"),
-                true,
-                false,
-            );
-        }
+        // Unlike HTTP and TCP matches, TLS matches keep the legacy gateway-name warning.
+        let common = L4Match {
+            subnets: items(&request.destination_subnets),
+            port: request.port.as_ref(),
+            source_labels: &request.source_labels,
+            gateways: request.gateways.as_ref(),
+        };
+        check_l4_match(ctx, &common, &match_path, true);
     }
     check_route(ctx, info, route.route.as_ref(), route.span, path, "TLS");
 }
@@ -77,20 +70,13 @@ pub(super) fn validate_tcp_route(
 ) {
     for (idx, request) in items(&route.matches).iter().enumerate() {
         let match_path = format!("{path}.match[{idx}]");
-        check_subnets(ctx, items(&request.destination_subnets), &match_path);
-        if let Some(port) = request.port.as_ref().filter(|port| port.value != 0) {
-            check_port(ctx, port, &format!("{match_path}.port"));
-        }
-        check_labels(ctx, &request.source_labels, &format!("{match_path}.sourceLabels"));
-        if let Some(gateways) = &request.gateways {
-            checks::check_gateway_names(
-                ctx,
-                gateways,
-                &format!("{match_path}.gateways"),
-                false,
-                false,
-            );
-        }
+        let common = L4Match {
+            subnets: items(&request.destination_subnets),
+            port: request.port.as_ref(),
+            source_labels: &request.source_labels,
+            gateways: request.gateways.as_ref(),
+        };
+        check_l4_match(ctx, &common, &match_path, false);
     }
     check_route(ctx, info, route.route.as_ref(), route.span, path, "TCP");
 }
@@ -134,6 +120,38 @@ fn check_sni_host(ctx: &mut Ctx<'_>, info: &VsInfo<'_>, sni: &Spanned<String>, p
                 sni.value,
                 if hosts.is_empty() { "it has none".to_string() } else { hosts.join(", ") }
             ),
+        );
+    }
+}
+
+/// The fields TLS and TCP matches share.
+struct L4Match<'m> {
+    subnets: &'m [Spanned<String>],
+    port: Option<&'m Spanned<u32>>,
+    source_labels: &'m Option<Spanned<crate::decode::Map<String>>>,
+    gateways: Option<&'m Spanned<Vec<Spanned<String>>>>,
+}
+
+/// The checks TLS and TCP matches share; `legacy_gateway_warning` keeps istiod's legacy
+/// gateway-name warning, which it returns for TLS matches only.
+fn check_l4_match(
+    ctx: &mut Ctx<'_>,
+    request: &L4Match<'_>,
+    match_path: &str,
+    legacy_gateway_warning: bool,
+) {
+    check_subnets(ctx, request.subnets, match_path);
+    if let Some(port) = request.port.filter(|port| port.value != 0) {
+        check_port(ctx, port, &format!("{match_path}.port"));
+    }
+    check_labels(ctx, request.source_labels, &format!("{match_path}.sourceLabels"));
+    if let Some(gateways) = request.gateways {
+        checks::check_gateway_names(
+            ctx,
+            gateways,
+            &format!("{match_path}.gateways"),
+            legacy_gateway_warning,
+            false,
         );
     }
 }
