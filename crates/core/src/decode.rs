@@ -34,6 +34,15 @@ impl<T> Deref for Spanned<T> {
     }
 }
 
+impl<'a, T> IntoIterator for &'a Spanned<Vec<T>> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.value.iter()
+    }
+}
+
 /// A YAML mapping with string keys, in input order (labels, header operations, endpoint ports).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Map<T> {

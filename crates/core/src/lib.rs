@@ -7,6 +7,7 @@
 pub mod api;
 pub mod decode;
 pub mod diagnostics;
+pub mod engine;
 pub mod hash;
 pub mod host;
 pub mod load;

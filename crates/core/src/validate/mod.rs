@@ -6,7 +6,7 @@
 //! attaches the resource and source location. Validators never stop at the first finding unless
 //! istiod itself stops there, so the set of findings matches what `kubectl apply` would say.
 
-mod common;
+pub(crate) mod common;
 mod destination_rule;
 mod lints;
 mod service_entry;

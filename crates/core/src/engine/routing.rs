@@ -1,0 +1,1560 @@
+//! The pipeline: settings, listener, virtual host, VirtualService route, destinations, result.
+
+use std::net::IpAddr;
+
+use crate::api::{HttpMatchRequest, HttpRoute, L4MatchAttributes, TlsMatchAttributes};
+use crate::decode::{Map, Spanned};
+use crate::host;
+use crate::load::Spec;
+use crate::text::Span;
+
+use super::index::{Mesh, cidr_contains, parse_address};
+use super::listener::{Chain, Proxy, Selected};
+use super::matching::{self, Check};
+use super::request::{OutboundPolicy, Request};
+use super::trace::{StepOutcome, Trace};
+use super::{
+    Classification, ClusterType, Destination, Explanation, LoadBalancer, MatchKind, Outcome,
+    Retries, ServiceEntryMatch, Telemetry, VirtualServiceMatch,
+};
+
+/// Istio's default `retry_on` when a route sets no retries (`route/retry/retry.go`).
+pub(crate) const DEFAULT_RETRY_ON: &str =
+    "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+
+type RefList = Vec<(usize, String, Span)>;
+
+/// The state an evaluation builds up; turned into an [`Explanation`] or [`Classification`].
+pub(crate) struct Eval<'m> {
+    pub(crate) mesh: &'m Mesh,
+    pub(crate) trace: Trace<'m>,
+    pub(crate) out: Explanation,
+    /// Selected destination service (id) and port, for the DestinationRule stages.
+    pub(crate) target: Option<Target>,
+    pub(crate) policy: OutboundPolicy,
+    /// Follow this destination index instead of the heaviest (used by simulation).
+    pub(crate) follow: Option<usize>,
+}
+
+/// The destination the explanation follows into DestinationRule and endpoints.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    pub(crate) selected: Selected,
+    pub(crate) port: u32,
+    pub(crate) subset: Option<String>,
+    /// The route's destination gave an explicit port (matters for port-level hash policies).
+    pub(crate) explicit_port: bool,
+    /// Whether the route came from a VirtualService (hash policy lookup differs).
+    pub(crate) from_vs: bool,
+    pub(crate) http: bool,
+}
+
+/// A route destination as written, before cluster resolution.
+struct RouteDest<'a> {
+    host: &'a str,
+    subset: Option<&'a str>,
+    port: Option<u32>,
+    weight: i32,
+    path: String,
+    span: Span,
+}
+
+impl Mesh {
+    /// Explains one request: the decision, the steps and the findings on what it touched.
+    pub fn explain(&self, request: &Request) -> Explanation {
+        let mut eval = self.evaluate(request, true);
+        eval.finish_details(request);
+        let touched = std::mem::take(&mut eval.trace.touched);
+        eval.out.steps = std::mem::take(&mut eval.trace.steps);
+        eval.out.diagnostics = self
+            .lint
+            .iter()
+            .filter(|diagnostic| {
+                diagnostic.resource.as_ref().is_some_and(|resource| {
+                    touched.iter().any(|&index| {
+                        let res = &self.config.resources[index];
+                        res.kind.as_str() == resource.kind
+                            && res.namespace.value == resource.namespace
+                            && res.name.value == resource.name
+                    })
+                })
+            })
+            .cloned()
+            .collect();
+        eval.out
+    }
+
+    /// The fast path the Envoy filter uses per request: entry, cluster and outcome, no story.
+    pub fn classify(&self, request: &Request) -> Classification {
+        let eval = self.evaluate(request, false);
+        Classification {
+            outcome: eval.out.outcome,
+            http_status: eval.out.http_status,
+            service_entry: eval.out.service_entry,
+            virtual_service: eval.out.virtual_service,
+            cluster: eval.out.cluster,
+            subset: eval.out.subset,
+        }
+    }
+
+    pub(crate) fn evaluate(&self, request: &Request, tracing: bool) -> Eval<'_> {
+        self.evaluate_following(request, tracing, None)
+    }
+
+    pub(crate) fn evaluate_following(
+        &self,
+        request: &Request,
+        tracing: bool,
+        follow: Option<usize>,
+    ) -> Eval<'_> {
+        let mut eval = Eval {
+            follow,
+            mesh: self,
+            trace: Trace::new(&self.config, tracing),
+            out: empty_explanation(),
+            target: None,
+            policy: OutboundPolicy::AllowAny,
+        };
+        let sidecar = self.sidecar_for(&request.namespace, &request.source_labels);
+        let proxy = Proxy {
+            namespace: &request.namespace,
+            labels: &request.source_labels,
+            sidecar,
+            dns_capture: request.dns_capture,
+        };
+        eval.settings(request, &proxy);
+        let port = request.effective_port();
+        let host = request.normalized_host();
+        let dest_ip = self.destination_ip(request, &proxy);
+        if let Some((ip, from)) = dest_ip {
+            eval.trace.step("destination", StepOutcome::Info, || {
+                (format!("the connection goes to {ip}:{port} (address from {from})"), vec![])
+            });
+        } else {
+            eval.trace.step("destination", StepOutcome::Info, || {
+                (
+                    format!(
+                        "the connection goes to port {port}; its IP is not one any listener binds (give dest_ip or a DNS table entry to test address matching)"
+                    ),
+                    vec![],
+                )
+            });
+        }
+        let chain =
+            self.select_chain(request, &proxy, port, dest_ip.map(|(ip, _)| ip), host.as_deref());
+        match chain {
+            Chain::CatchAll { listener, reason } => {
+                eval.out.listener = Some(listener);
+                eval.catch_all_tcp(request, port, dest_ip.map(|(ip, _)| ip), &reason);
+            }
+            Chain::Service { selected, match_kind, listener } => {
+                eval.out.listener = Some(listener.clone());
+                eval.matched_service(&selected, match_kind, port, host.as_deref(), &listener);
+                eval.route_l4(
+                    request,
+                    &proxy,
+                    &selected,
+                    port,
+                    host.as_deref(),
+                    dest_ip.map(|(ip, _)| ip),
+                );
+            }
+            Chain::Http => {
+                eval.out.listener = Some(format!("0.0.0.0_{port}"));
+                eval.trace.step("listener", StepOutcome::Pass, || {
+                    (
+                        format!("listener 0.0.0.0_{port} has an HTTP chain; route configuration \"{port}\" picks the virtual host by Host"),
+                        vec![],
+                    )
+                });
+                eval.route_http(request, &proxy, port, host.as_deref());
+            }
+        }
+        eval
+    }
+}
+
+fn empty_explanation() -> Explanation {
+    Explanation {
+        outcome: Outcome::Passthrough,
+        http_status: None,
+        response_flag: None,
+        service_entry: None,
+        virtual_service: None,
+        destination_rule: None,
+        listener: None,
+        cluster: None,
+        cluster_exists: true,
+        subset: None,
+        destinations: Vec::new(),
+        envoy_cluster_type: None,
+        endpoints: Vec::new(),
+        load_balancer: None,
+        hash: None,
+        tls_origination: None,
+        timeout: None,
+        retries: None,
+        telemetry: Telemetry {
+            destination_service: "unknown".to_string(),
+            destination_service_name: "unknown".to_string(),
+            destination_service_namespace: "unknown".to_string(),
+        },
+        steps: Vec::new(),
+        diagnostics: Vec::new(),
+    }
+}
+
+impl<'m> Eval<'m> {
+    fn settings(&mut self, request: &Request, proxy: &Proxy<'_>) {
+        let mesh = self.mesh;
+        let sidecar_policy = proxy.sidecar.and_then(|index| {
+            let res = &mesh.config.resources[index];
+            let Spec::Sidecar(spec) = &res.spec else { return None };
+            let policy = spec.outbound_traffic_policy.as_ref()?;
+            // The Sidecar's enum zero value is REGISTRY_ONLY; a policy without a mode means it.
+            let mode = match policy.mode.as_ref().map(|m| m.value) {
+                Some(crate::api::OutboundMode::AllowAny) => OutboundPolicy::AllowAny,
+                _ => OutboundPolicy::RegistryOnly,
+            };
+            Some((index, mode, policy.span))
+        });
+        if let Some(index) = proxy.sidecar {
+            self.trace.touch(index);
+        }
+        let (policy, origin) = if let Some(mode) = request.outbound_policy {
+            (mode, "the request's override".to_string())
+        } else if let Some((index, mode, _)) = sidecar_policy {
+            let res = &mesh.config.resources[index];
+            (mode, format!("Sidecar {}/{}", res.namespace.value, res.name.value))
+        } else if let Some((index, mode)) = mesh.mesh_policy {
+            let res = &mesh.config.resources[index];
+            (mode, format!("mesh config ({})", res.name.value))
+        } else {
+            (OutboundPolicy::AllowAny, "Istio's default".to_string())
+        };
+        self.policy = policy;
+        let namespace = proxy.namespace.to_string();
+        let sidecar_ref = proxy.sidecar;
+        let sidecar_span = sidecar_policy.map(|(_, _, span)| span);
+        let mesh_ref = mesh.mesh_policy.map(|(index, _)| index);
+        self.trace.step("settings", StepOutcome::Info, || {
+            let mut refs: RefList = Vec::new();
+            if request.outbound_policy.is_none() {
+                if let (Some(index), Some(span)) = (sidecar_ref, sidecar_span) {
+                    refs.push((index, "spec.outboundTrafficPolicy".into(), span));
+                } else if let Some(index) = mesh_ref {
+                    let res = &mesh.config.resources[index];
+                    refs.push((index, format!("{}.outboundTrafficPolicy", res.spec_path), res.spec_span));
+                }
+            }
+            let scope = match sidecar_ref {
+                Some(index) => {
+                    let res = &mesh.config.resources[index];
+                    format!("; Sidecar {}/{} scopes what it sees", res.namespace.value, res.name.value)
+                }
+                None => String::new(),
+            };
+            (
+                format!(
+                    "sidecar in namespace {namespace}: outbound traffic policy {} (from {origin}), DNS capture {}{scope}",
+                    policy.as_str(),
+                    if request.dns_capture { "on" } else { "off" }
+                ),
+                refs,
+            )
+        });
+    }
+
+    fn se_ref(&self, id: u32) -> (usize, String, Span) {
+        let service = &self.mesh.services[id as usize];
+        let spec = service.spec(&self.mesh.config);
+        let span = spec
+            .hosts
+            .as_ref()
+            .and_then(|hosts| hosts.get(service.host_index))
+            .map_or(Span::default(), |h| h.span);
+        (service.resource, format!("spec.hosts[{}]", service.host_index), span)
+    }
+
+    fn matched_service(
+        &mut self,
+        selected: &Selected,
+        match_kind: MatchKind,
+        port: u32,
+        host: Option<&str>,
+        listener: &str,
+    ) {
+        let service = &self.mesh.services[selected.primary as usize];
+        let res = &self.mesh.config.resources[service.resource];
+        for &member in &selected.members {
+            let index = self.mesh.services[member as usize].resource;
+            self.trace.touch(index);
+        }
+        self.out.service_entry = Some(ServiceEntryMatch {
+            namespace: service.namespace.clone(),
+            name: res.name.value.clone(),
+            host: service.host.clone(),
+            match_kind,
+            location: service.location.as_str(),
+            resolution: service.resolution.as_str(),
+        });
+        let se_ref = self.se_ref(selected.primary);
+        let name = res.name.value.clone();
+        let ns = service.namespace.clone();
+        let se_host = service.host.clone();
+        let merged = selected.members.len();
+        self.trace.step("service_entry", StepOutcome::Pass, || {
+            let how = match match_kind {
+                MatchKind::Exact => format!("{} equals host {se_host}", if listener.starts_with("0.0.0.0") && host.is_some() { "the name" } else { "the host" }),
+                MatchKind::Wildcard => format!("{} is covered by wildcard host {se_host}", host.unwrap_or("?")),
+                MatchKind::Address => format!("the destination address belongs to {se_host} (listener {listener})"),
+                MatchKind::Port => format!("{se_host} declares TCP port {port} without addresses, so its chain on {listener} takes every connection to port {port}"),
+            };
+            let merged = if merged > 1 { format!("; {merged} entries for this host in {ns} are merged") } else { String::new() };
+            (format!("ServiceEntry {ns}/{name}: {how}{merged}"), vec![se_ref])
+        });
+    }
+
+    /// The passthrough chain: PassthroughCluster under ALLOW_ANY, BlackHoleCluster otherwise.
+    fn catch_all_tcp(
+        &mut self,
+        request: &Request,
+        port: u32,
+        dest_ip: Option<IpAddr>,
+        reason: &str,
+    ) {
+        let policy = self.policy;
+        self.trace.step("listener", StepOutcome::Fail, || {
+            (format!("{reason}; the connection takes the passthrough chain"), vec![])
+        });
+        match policy {
+            OutboundPolicy::AllowAny => {
+                self.out.outcome = Outcome::Passthrough;
+                self.out.cluster = Some("PassthroughCluster".into());
+                self.out.envoy_cluster_type = Some(ClusterType::OriginalDst);
+                self.out.load_balancer = Some(LoadBalancer::ClusterProvided);
+                if let Some(ip) = dest_ip {
+                    self.out.endpoints.push(super::Endpoint {
+                        address: ip.to_string(),
+                        port,
+                        labels: vec![],
+                        locality: None,
+                        weight: 1,
+                    });
+                }
+                self.out.telemetry.destination_service_name = "PassthroughCluster".into();
+                self.trace.step("result", StepOutcome::Info, || {
+                    ("ALLOW_ANY: PassthroughCluster forwards to the original destination, unmanaged (no DestinationRule, no retries)".into(), vec![])
+                });
+            }
+            OutboundPolicy::RegistryOnly => {
+                self.out.outcome = Outcome::Blackhole;
+                self.out.cluster = Some("BlackHoleCluster".into());
+                self.out.envoy_cluster_type = Some(ClusterType::Static);
+                self.out.telemetry.destination_service_name = "BlackHoleCluster".into();
+                self.trace.step("result", StepOutcome::Fail, || {
+                    ("REGISTRY_ONLY: BlackHoleCluster has no endpoints, so the connection is closed".into(), vec![])
+                });
+            }
+        }
+        let _ = request;
+    }
+
+    // ---------------------------------------------------------------- HTTP
+
+    fn route_http(&mut self, request: &Request, proxy: &Proxy<'_>, port: u32, host: Option<&str>) {
+        let mesh = self.mesh;
+        let raw_host = request.host.clone().unwrap_or_default();
+        self.out.telemetry.destination_service =
+            if raw_host.is_empty() { "unknown".into() } else { raw_host.clone() };
+        self.out.telemetry.destination_service_name =
+            self.out.telemetry.destination_service.clone();
+        let matched = host.and_then(|h| mesh.match_virtual_host(h, port, proxy));
+        let Some((selected, match_kind)) = matched else {
+            // Non-registry VirtualService hosts get a virtual host on port 80 only (§6.1).
+            if port == 80 {
+                if let Some(h) = host {
+                    if let Some(vs) = mesh.non_registry_vs(h, proxy) {
+                        let vs_res = mesh.virtual_services[vs as usize].resource;
+                        self.trace.touch(vs_res);
+                        self.trace.step("virtual_host", StepOutcome::Info, || {
+                            (format!("no ServiceEntry host matches {h}, but a VirtualService names it: istiod gives such hosts a virtual host on port 80 only"), vec![])
+                        });
+                        self.http_virtual_service(request, proxy, vs, None, h, port);
+                        return;
+                    }
+                }
+            }
+            let shown = host.unwrap_or("(no host)").to_string();
+            match self.policy {
+                OutboundPolicy::AllowAny => {
+                    self.out.outcome = Outcome::Passthrough;
+                    self.out.cluster = Some("PassthroughCluster".into());
+                    self.out.envoy_cluster_type = Some(ClusterType::OriginalDst);
+                    self.out.load_balancer = Some(LoadBalancer::ClusterProvided);
+                    self.out.telemetry.destination_service_name = "PassthroughCluster".into();
+                    self.trace.step("virtual_host", StepOutcome::Fail, || {
+                        (format!("no virtual host in route \"{port}\" matches {shown}; the catch-all virtual host allow_any sends it to PassthroughCluster (ALLOW_ANY)"), vec![])
+                    });
+                }
+                OutboundPolicy::RegistryOnly => {
+                    self.out.outcome = Outcome::Blackhole;
+                    self.out.http_status = Some(502);
+                    self.out.telemetry.destination_service_name = "BlackHoleCluster".into();
+                    self.trace.step("virtual_host", StepOutcome::Fail, || {
+                        (format!("no virtual host in route \"{port}\" matches {shown}; the catch-all virtual host block_all answers 502 (REGISTRY_ONLY)"), vec![])
+                    });
+                }
+            }
+            return;
+        };
+        let listener = format!("0.0.0.0_{port}");
+        self.matched_service(&selected, match_kind, port, host, &listener);
+        let service_host = mesh.services[selected.primary as usize].host.clone();
+        match mesh.governing_vs(&service_host, proxy) {
+            Some(vs) => {
+                let h = host.unwrap_or("").to_string();
+                self.http_virtual_service(request, proxy, vs, Some(&selected), &h, port);
+            }
+            None => {
+                self.trace.step("virtual_service", StepOutcome::Skip, || {
+                    (format!("no VirtualService for {service_host}: the default route sends everything to outbound|{port}||{service_host}"), vec![])
+                });
+                let dest = RouteDest {
+                    host: &service_host,
+                    subset: None,
+                    port: None,
+                    weight: 0,
+                    path: String::new(),
+                    span: Span::default(),
+                };
+                self.resolve_destinations(proxy, &[dest], port, true, false, None);
+                self.out.retries = Some(default_retries());
+            }
+        }
+    }
+
+    fn http_virtual_service(
+        &mut self,
+        request: &Request,
+        proxy: &Proxy<'_>,
+        vs: u32,
+        selected: Option<&Selected>,
+        host: &str,
+        port: u32,
+    ) {
+        let mesh = self.mesh;
+        let entry = &mesh.virtual_services[vs as usize];
+        let res = &mesh.config.resources[entry.resource];
+        let Spec::VirtualService(spec) = &res.spec else { return };
+        self.trace.touch(entry.resource);
+        let vs_name = res.name.value.clone();
+        let vs_ns = res.namespace.value.clone();
+        self.out.virtual_service = Some(VirtualServiceMatch {
+            namespace: vs_ns.clone(),
+            name: vs_name.clone(),
+            section: "http",
+            route: None,
+            route_name: None,
+        });
+        let _ = selected;
+        let vs_index = entry.resource;
+        self.trace.step("virtual_service", StepOutcome::Pass, || {
+            (
+                format!("VirtualService {vs_ns}/{vs_name} governs this host"),
+                vec![(
+                    vs_index,
+                    "spec.hosts".into(),
+                    spec.hosts
+                        .as_ref()
+                        .map_or(res.spec_span, |h| h.first().map_or(res.spec_span, |x| x.span)),
+                )],
+            )
+        });
+        let routes: &[Spanned<HttpRoute>] = spec.http.as_ref().map_or(&[][..], |v| v.as_slice());
+        for (index, route) in routes.iter().enumerate() {
+            match self.http_route_matches(request, proxy, route, port) {
+                Ok(which) => {
+                    let route_name = route.name.as_ref().map(|n| n.value.clone());
+                    if let Some(vsm) = self.out.virtual_service.as_mut() {
+                        vsm.route = Some(index);
+                        vsm.route_name = route_name.clone();
+                    }
+                    let path = match which {
+                        Some(m) => format!("spec.http[{index}].match[{m}]"),
+                        None => format!("spec.http[{index}]"),
+                    };
+                    let span = match which {
+                        Some(m) => route
+                            .matches
+                            .as_ref()
+                            .and_then(|ms| ms.get(m))
+                            .map_or(route.span, |m| m.span),
+                        None => route.span,
+                    };
+                    self.trace.step("route", StepOutcome::Pass, || {
+                        let label = route_name.map_or_else(
+                            || format!("http[{index}]"),
+                            |n| format!("http[{index}] ({n})"),
+                        );
+                        let why = if which.is_some() {
+                            "matches"
+                        } else {
+                            "has no match conditions, so it takes every request"
+                        };
+                        (format!("route {label} {why}"), vec![(vs_index, path, span)])
+                    });
+                    self.apply_http_route(
+                        request, proxy, vs_index, index, route, &vs_ns, host, port,
+                    );
+                    return;
+                }
+                Err(reason) => {
+                    let span = route.span;
+                    self.trace.step("route", StepOutcome::Fail, || {
+                        (
+                            format!("route http[{index}] does not match: {reason}"),
+                            vec![(vs_index, format!("spec.http[{index}]"), span)],
+                        )
+                    });
+                }
+            }
+        }
+        self.out.outcome = Outcome::LocalReply;
+        self.out.http_status = Some(404);
+        self.out.response_flag = Some("NR");
+        self.trace.step("result", StepOutcome::Fail, || {
+            (
+                "no route of the VirtualService matches: Envoy answers 404 with response flag NR"
+                    .into(),
+                vec![],
+            )
+        });
+    }
+
+    /// `Ok(Some(i))` when match `i` applies, `Ok(None)` for a route without matches, `Err` with
+    /// the reason otherwise.
+    fn http_route_matches(
+        &self,
+        request: &Request,
+        proxy: &Proxy<'_>,
+        route: &HttpRoute,
+        port: u32,
+    ) -> Result<Option<usize>, String> {
+        let matches: &[Spanned<HttpMatchRequest>] =
+            route.matches.as_ref().map_or(&[][..], |v| v.as_slice());
+        if matches.is_empty() {
+            return Ok(None);
+        }
+        let mut reasons = Vec::new();
+        for (index, m) in matches.iter().enumerate() {
+            match self.http_match(request, proxy, m, port) {
+                Check::Match => return Ok(Some(index)),
+                Check::Miss(reason) => reasons.push(if matches.len() > 1 {
+                    format!("match[{index}]: {reason}")
+                } else {
+                    reason
+                }),
+            }
+        }
+        Err(reasons.join("; "))
+    }
+
+    fn http_match(
+        &self,
+        request: &Request,
+        proxy: &Proxy<'_>,
+        m: &HttpMatchRequest,
+        port: u32,
+    ) -> Check {
+        let regexes = &self.mesh.regexes;
+        // Static predicates, decided by istiod for this proxy.
+        if let Some(p) = m.port.as_ref() {
+            if p.value != 0 && p.value != port {
+                return Check::Miss(format!("port {} is not the listener port {port}", p.value));
+            }
+        }
+        let gateways: Vec<&str> = m.gateways.iter().flatten().map(|g| g.value.as_str()).collect();
+        if !gateways.is_empty() {
+            if !gateways.contains(&"mesh") {
+                return Check::Miss("its gateways do not include mesh".into());
+            }
+        } else {
+            if let Some(labels) = m.source_labels.as_ref() {
+                for (key, value) in labels.iter() {
+                    let ok = proxy.labels.iter().any(|(k, v)| *k == key.value && *v == value.value);
+                    if !ok {
+                        return Check::Miss(format!(
+                            "sourceLabels {}={} is not a label of the caller",
+                            key.value, value.value
+                        ));
+                    }
+                }
+            }
+            if let Some(ns) = m.source_namespace.as_ref() {
+                if ns.value != proxy.namespace {
+                    return Check::Miss(format!(
+                        "sourceNamespace {} is not {}",
+                        ns.value, proxy.namespace
+                    ));
+                }
+            }
+        }
+        // Runtime predicates, evaluated by Envoy per request.
+        if let Some(uri) = m.uri.as_ref() {
+            let ignore_case = m.ignore_uri_case.as_ref().is_some_and(|v| v.value);
+            // exact and regex see the path without its query; prefix sees the raw :path.
+            let value = if uri.prefix.is_some() {
+                request.path.as_str()
+            } else {
+                request.path_without_query()
+            };
+            match matching::string_match(regexes, uri, value, ignore_case && uri.regex.is_none()) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Check::Miss(format!(
+                        "uri {} does not match {value}",
+                        matching::describe(uri)
+                    ));
+                }
+                Err(e) => return Check::Miss(e),
+            }
+        }
+        for (field, name, value) in [
+            (&m.method, "method", Some(request.method.clone())),
+            (&m.authority, "authority", request.host.clone()),
+            (&m.scheme, "scheme", Some("http".to_string())),
+        ] {
+            if let Some(matcher) = field.as_ref() {
+                let Some(value) = value else { return Check::Miss(format!("{name} is absent")) };
+                match matching::string_match(regexes, matcher, &value, false) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return Check::Miss(format!(
+                            "{name} {} does not match {value}",
+                            matching::describe(matcher)
+                        ));
+                    }
+                    Err(e) => return Check::Miss(e),
+                }
+            }
+        }
+        if let Some(headers) = m.headers.as_ref() {
+            if let Some(reason) = self.headers_miss(request, headers, false) {
+                return Check::Miss(reason);
+            }
+        }
+        if let Some(headers) = m.without_headers.as_ref() {
+            if let Some(reason) = self.headers_miss(request, headers, true) {
+                return Check::Miss(reason);
+            }
+        }
+        if let Some(params) = m.query_params.as_ref() {
+            for (name, matcher) in params.iter() {
+                let value = request.query_param(&name.value);
+                let ok = match value {
+                    None => false,
+                    Some(_) if matching::is_presence(matcher) => true,
+                    Some(v) => matching::string_match(regexes, matcher, v, false).unwrap_or(false),
+                };
+                if !ok {
+                    return Check::Miss(match value {
+                        None => format!("query parameter {} is absent", name.value),
+                        Some(v) => format!(
+                            "query parameter {}={v} does not match {}",
+                            name.value,
+                            matching::describe(matcher)
+                        ),
+                    });
+                }
+            }
+        }
+        Check::Match
+    }
+
+    fn headers_miss(
+        &self,
+        request: &Request,
+        headers: &Map<crate::api::StringMatch>,
+        invert: bool,
+    ) -> Option<String> {
+        let regexes = &self.mesh.regexes;
+        for (name, matcher) in headers.iter() {
+            let value = request.header(&name.value);
+            let presence = matching::is_presence(matcher);
+            let matched = match (&value, presence) {
+                (None, true) => false,
+                (Some(_), true) => true,
+                // withoutHeaders sets treat_missing_header_as_empty on value matchers.
+                (None, false) => {
+                    if invert {
+                        matching::string_match(regexes, matcher, "", false).unwrap_or(false)
+                    } else {
+                        false
+                    }
+                }
+                (Some(v), false) => {
+                    matching::string_match(regexes, matcher, v, false).unwrap_or(false)
+                }
+            };
+            if matched == invert {
+                let shown = value.as_deref().unwrap_or("absent");
+                return Some(if invert {
+                    format!(
+                        "withoutHeaders {}: {} matches ({shown})",
+                        name.value,
+                        matching::describe(matcher)
+                    )
+                } else {
+                    format!(
+                        "header {} {} does not match ({shown})",
+                        name.value,
+                        matching::describe(matcher)
+                    )
+                });
+            }
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply_http_route(
+        &mut self,
+        request: &Request,
+        proxy: &Proxy<'_>,
+        vs_res: usize,
+        index: usize,
+        route: &Spanned<HttpRoute>,
+        vs_ns: &str,
+        host: &str,
+        port: u32,
+    ) {
+        if let Some(redirect) = route.redirect.as_ref() {
+            let code = redirect.redirect_code.as_ref().map_or(301, |c| c.value);
+            let code = if code == 0 { 301 } else { code };
+            self.out.outcome = Outcome::LocalReply;
+            self.out.http_status = Some(code as u16);
+            let target = redirect_target(redirect, request, host, port);
+            let span = redirect.span;
+            self.trace.step("result", StepOutcome::Info, || {
+                (
+                    format!("redirect: Envoy answers {code} with Location {target}"),
+                    vec![(vs_res, format!("spec.http[{index}].redirect"), span)],
+                )
+            });
+            return;
+        }
+        if let Some(direct) = route.direct_response.as_ref() {
+            let status = direct.status.as_ref().map_or(200, |s| s.value);
+            self.out.outcome = Outcome::LocalReply;
+            self.out.http_status = Some(status as u16);
+            let span = direct.span;
+            self.trace.step("result", StepOutcome::Info, || {
+                (
+                    format!(
+                        "directResponse: Envoy answers {status} itself; nothing is sent upstream"
+                    ),
+                    vec![(vs_res, format!("spec.http[{index}].directResponse"), span)],
+                )
+            });
+            return;
+        }
+        if route.delegate.is_some() {
+            self.out.outcome = Outcome::LocalReply;
+            self.out.http_status = Some(404);
+            self.out.response_flag = Some("NR");
+            self.trace.step("route", StepOutcome::Skip, || {
+                ("delegate routes are expanded by istiod from another VirtualService; meshroute does not follow delegation yet".into(), vec![])
+            });
+            return;
+        }
+        if let Some(rewrite) = route.rewrite.as_ref() {
+            let span = rewrite.span;
+            let mut parts = Vec::new();
+            if let Some(uri) = rewrite.uri.as_ref() {
+                parts.push(format!("path prefix rewritten to \"{}\"", uri.value));
+            }
+            if let Some(re) = rewrite.uri_regex_rewrite.as_ref() {
+                parts.push(format!(
+                    "path regex-rewritten ({} → {})",
+                    re.regex.as_ref().map_or("", |r| r.value.as_str()),
+                    re.rewrite.as_ref().map_or("", |r| r.value.as_str())
+                ));
+            }
+            if let Some(authority) = rewrite.authority.as_ref() {
+                parts.push(format!("Host rewritten to {}", authority.value));
+            }
+            self.trace.step("rewrite", StepOutcome::Info, || {
+                (parts.join("; "), vec![(vs_res, format!("spec.http[{index}].rewrite"), span)])
+            });
+        }
+        if let Some(fault) = route.fault.as_ref() {
+            let span = fault.span;
+            self.trace.step("fault", StepOutcome::Info, || {
+                let mut parts = Vec::new();
+                if let Some(delay) = fault.delay.as_ref() {
+                    let pct = delay
+                        .percentage
+                        .as_ref()
+                        .and_then(|p| p.value.value.as_ref())
+                        .map_or(0.0, |v| v.value);
+                    parts.push(format!(
+                        "delay {} for {pct}% of requests",
+                        delay
+                            .fixed_delay
+                            .as_ref()
+                            .map_or_else(|| "?".into(), |d| d.value.to_string())
+                    ));
+                }
+                if let Some(abort) = fault.abort.as_ref() {
+                    let pct = abort
+                        .percentage
+                        .as_ref()
+                        .and_then(|p| p.value.value.as_ref())
+                        .map_or(0.0, |v| v.value);
+                    parts.push(format!(
+                        "abort with {} for {pct}% of requests",
+                        abort
+                            .http_status
+                            .as_ref()
+                            .map_or_else(|| "a gRPC status".into(), |s| s.value.to_string())
+                    ));
+                }
+                (
+                    format!("fault injection: {}", parts.join("; ")),
+                    vec![(vs_res, format!("spec.http[{index}].fault"), span)],
+                )
+            });
+        }
+        if let Some(mirror) = route.mirror.as_ref() {
+            let span = mirror.span;
+            let pct = route
+                .mirror_percentage
+                .as_ref()
+                .and_then(|p| p.value.value.as_ref())
+                .map_or(100.0, |v| v.value);
+            let to = mirror.host.as_ref().map_or("", |h| h.value.as_str()).to_string();
+            self.trace.step("mirror", StepOutcome::Info, || {
+                (
+                    format!("{pct}% of requests are mirrored to {to} (responses ignored)"),
+                    vec![(vs_res, format!("spec.http[{index}].mirror"), span)],
+                )
+            });
+        }
+        let dests: Vec<RouteDest<'_>> = route
+            .route
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                let dest = d.destination.as_ref()?;
+                Some(RouteDest {
+                    host: dest.host.as_ref().map_or("", |h| h.value.as_str()),
+                    subset: dest
+                        .subset
+                        .as_ref()
+                        .map(|s| s.value.as_str())
+                        .filter(|s| !s.is_empty()),
+                    port: dest
+                        .port
+                        .as_ref()
+                        .and_then(|p| p.number.as_ref())
+                        .map(|n| n.value)
+                        .filter(|&n| n > 0),
+                    weight: d.weight.as_ref().map_or(0, |w| w.value),
+                    path: format!("spec.http[{index}].route[{i}]"),
+                    span: d.span,
+                })
+            })
+            .collect();
+        self.resolve_destinations(proxy, &dests, port, true, true, Some((vs_res, vs_ns)));
+        // Timeout and retries.
+        if let Some(timeout) = route.timeout.as_ref() {
+            let text = timeout.value.to_string();
+            self.out.timeout = if timeout.value.nanos == 0 { None } else { Some(text.clone()) };
+            let span = timeout.span;
+            self.trace.step("timeout", StepOutcome::Info, || {
+                (
+                    format!("route timeout {text}"),
+                    vec![(vs_res, format!("spec.http[{index}].timeout"), span)],
+                )
+            });
+        } else {
+            self.trace.step("timeout", StepOutcome::Info, || ("no route timeout: Istio disables Envoy's 15 s default, so requests may wait indefinitely".into(), vec![]));
+        }
+        match route.retries.as_ref() {
+            None => self.out.retries = Some(default_retries()),
+            Some(retries) => {
+                let attempts = retries.attempts.as_ref().map_or(0, |a| a.value.max(0) as u32);
+                let span = retries.span;
+                if attempts == 0 {
+                    self.out.retries = None;
+                    self.trace.step("retries", StepOutcome::Info, || {
+                        (
+                            "retries.attempts is 0: no retry policy at all".into(),
+                            vec![(vs_res, format!("spec.http[{index}].retries"), span)],
+                        )
+                    });
+                } else {
+                    let mut retry_on = Vec::new();
+                    let mut codes = Vec::new();
+                    let text = retries.retry_on.as_ref().map_or("", |r| r.value.as_str());
+                    for token in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                        match token.parse::<u32>() {
+                            Ok(code) if (100..600).contains(&code) => codes.push(code),
+                            _ => retry_on.push(token.to_string()),
+                        }
+                    }
+                    let retry_on = if retry_on.is_empty() && codes.is_empty() {
+                        DEFAULT_RETRY_ON.to_string()
+                    } else {
+                        if !codes.is_empty()
+                            && !retry_on.iter().any(|t| t == "retriable-status-codes")
+                        {
+                            retry_on.push("retriable-status-codes".into());
+                        }
+                        retry_on.join(",")
+                    };
+                    let per_try = retries.per_try_timeout.as_ref().map(|d| d.value.to_string());
+                    self.out.retries = Some(Retries {
+                        attempts,
+                        per_try_timeout: per_try,
+                        retry_on,
+                        retriable_status_codes: codes,
+                        default: false,
+                    });
+                }
+            }
+        }
+        if let Some(retries) = self.out.retries.clone() {
+            self.trace.step("retries", StepOutcome::Info, || {
+                let origin =
+                    if retries.default { "Istio's default retry policy" } else { "retry policy" };
+                let per_try =
+                    retries.per_try_timeout.map_or(String::new(), |t| format!(", {t} per try"));
+                (
+                    format!(
+                        "{origin}: up to {} retries on {}{per_try}",
+                        retries.attempts, retries.retry_on
+                    ),
+                    vec![],
+                )
+            });
+        }
+    }
+
+    // ---------------------------------------------------------------- TLS and TCP
+
+    fn route_l4(
+        &mut self,
+        request: &Request,
+        proxy: &Proxy<'_>,
+        selected: &Selected,
+        port: u32,
+        sni: Option<&str>,
+        dest_ip: Option<IpAddr>,
+    ) {
+        let mesh = self.mesh;
+        let service = &mesh.services[selected.primary as usize];
+        let tls = service.port(port).is_some_and(|p| p.is_tls());
+        let section = if tls { "tls" } else { "tcp" };
+        let mut any_tls_routes = false;
+        for vs in mesh.l4_virtual_services(&service.host, proxy) {
+            let entry = &mesh.virtual_services[vs as usize];
+            let res = &mesh.config.resources[entry.resource];
+            let Spec::VirtualService(spec) = &res.spec else { continue };
+            let vs_ns = res.namespace.value.clone();
+            let vs_name = res.name.value.clone();
+            let vs_res = entry.resource;
+            if tls {
+                let routes = spec.tls.as_ref().map_or(&[][..], |v| v.as_slice());
+                if routes.is_empty() {
+                    continue;
+                }
+                any_tls_routes = true;
+                self.trace.touch(vs_res);
+                for (index, route) in routes.iter().enumerate() {
+                    let hit = route
+                        .matches
+                        .iter()
+                        .flatten()
+                        .enumerate()
+                        .find(|(_, m)| tls_match(m, proxy, port, sni, dest_ip).is_ok());
+                    if let Some((m, _)) = hit {
+                        self.out.virtual_service = Some(VirtualServiceMatch {
+                            namespace: vs_ns.clone(),
+                            name: vs_name.clone(),
+                            section,
+                            route: Some(index),
+                            route_name: None,
+                        });
+                        let span = route.span;
+                        self.trace.step("route", StepOutcome::Pass, || {
+                            (
+                                format!(
+                                    "VirtualService {vs_ns}/{vs_name} tls[{index}] matches SNI {}",
+                                    sni.unwrap_or("(none)")
+                                ),
+                                vec![(vs_res, format!("spec.tls[{index}].match[{m}]"), span)],
+                            )
+                        });
+                        let dests = l4_dests(
+                            route.route.as_ref().map_or(&[][..], |v| v.as_slice()),
+                            "tls",
+                            index,
+                        );
+                        self.resolve_destinations(
+                            proxy,
+                            &dests,
+                            port,
+                            false,
+                            true,
+                            Some((vs_res, &vs_ns)),
+                        );
+                        return;
+                    }
+                    let reasons: Vec<String> = route
+                        .matches
+                        .iter()
+                        .flatten()
+                        .filter_map(|m| tls_match(m, proxy, port, sni, dest_ip).err())
+                        .collect();
+                    let span = route.span;
+                    self.trace.step("route", StepOutcome::Fail, || {
+                        (
+                            format!(
+                                "VirtualService {vs_ns}/{vs_name} tls[{index}] does not match: {}",
+                                reasons.join("; ")
+                            ),
+                            vec![(vs_res, format!("spec.tls[{index}]"), span)],
+                        )
+                    });
+                }
+            } else {
+                let routes = spec.tcp.as_ref().map_or(&[][..], |v| v.as_slice());
+                if routes.is_empty() {
+                    continue;
+                }
+                self.trace.touch(vs_res);
+                for (index, route) in routes.iter().enumerate() {
+                    let matches = route.matches.as_ref().map_or(&[][..], |v| v.as_slice());
+                    let ok = matches.is_empty()
+                        || matches.iter().any(|m| tcp_match(m, proxy, port, dest_ip).is_ok());
+                    if ok {
+                        self.out.virtual_service = Some(VirtualServiceMatch {
+                            namespace: vs_ns.clone(),
+                            name: vs_name.clone(),
+                            section,
+                            route: Some(index),
+                            route_name: None,
+                        });
+                        let span = route.span;
+                        self.trace.step("route", StepOutcome::Pass, || {
+                            (
+                                format!("VirtualService {vs_ns}/{vs_name} tcp[{index}] matches"),
+                                vec![(vs_res, format!("spec.tcp[{index}]"), span)],
+                            )
+                        });
+                        let dests = l4_dests(
+                            route.route.as_ref().map_or(&[][..], |v| v.as_slice()),
+                            "tcp",
+                            index,
+                        );
+                        self.resolve_destinations(
+                            proxy,
+                            &dests,
+                            port,
+                            false,
+                            true,
+                            Some((vs_res, &vs_ns)),
+                        );
+                        return;
+                    }
+                    let reasons: Vec<String> = matches
+                        .iter()
+                        .filter_map(|m| tcp_match(m, proxy, port, dest_ip).err())
+                        .collect();
+                    let span = route.span;
+                    self.trace.step("route", StepOutcome::Fail, || {
+                        (
+                            format!(
+                                "VirtualService {vs_ns}/{vs_name} tcp[{index}] does not match: {}",
+                                reasons.join("; ")
+                            ),
+                            vec![(vs_res, format!("spec.tcp[{index}]"), span)],
+                        )
+                    });
+                }
+            }
+        }
+        if any_tls_routes {
+            // A TLS VirtualService replaces the service's own SNI chain (§6.9, trap 29).
+            let reason = format!(
+                "the TLS VirtualService for {} lists no route for SNI {}, and it replaces the entry's own SNI chain",
+                service.host,
+                sni.unwrap_or("(none)")
+            );
+            self.out.service_entry = None;
+            self.out.virtual_service = None;
+            self.catch_all_tcp(request, port, dest_ip, &reason);
+            return;
+        }
+        let host = service.host.clone();
+        self.trace.step("virtual_service", StepOutcome::Skip, || {
+            (
+                format!("no {section} route applies: the chain proxies to outbound|{port}||{host}"),
+                vec![],
+            )
+        });
+        let dest = RouteDest {
+            host: &host,
+            subset: None,
+            port: Some(port),
+            weight: 0,
+            path: String::new(),
+            span: Span::default(),
+        };
+        self.resolve_destinations(proxy, &[dest], port, false, false, None);
+    }
+
+    // ---------------------------------------------------------------- destinations
+
+    /// Turns route destinations into clusters (§6.3, §6.4) and follows the main one.
+    fn resolve_destinations(
+        &mut self,
+        proxy: &Proxy<'_>,
+        dests: &[RouteDest<'_>],
+        listener_port: u32,
+        http: bool,
+        from_vs: bool,
+        vs: Option<(usize, &str)>,
+    ) {
+        let mesh = self.mesh;
+        let single = dests.len() == 1;
+        let kept: Vec<&RouteDest<'_>> = dests.iter().filter(|d| single || d.weight > 0).collect();
+        let total: u64 =
+            if single { 100 } else { kept.iter().map(|d| d.weight.max(0) as u64).sum() };
+        let mut targets: Vec<(Destination, Option<Target>)> = Vec::new();
+        for dest in &kept {
+            let dest_host = match vs {
+                Some((_, ns)) => host::resolve_short_name(dest.host, ns, "cluster.local"),
+                None => dest.host.to_string(),
+            };
+            let selected = mesh.select_host(&dest_host.to_ascii_lowercase(), proxy);
+            // HTTP routes without a destination port use the listener port (trap 31); TCP/TLS
+            // routes infer the port when the service has exactly one.
+            let port = match dest.port {
+                Some(port) => port,
+                None if http => listener_port,
+                None => selected
+                    .as_ref()
+                    .map(|s| &mesh.services[s.primary as usize])
+                    .filter(|s| s.ports.len() == 1)
+                    .map_or(listener_port, |s| s.ports[0].number),
+            };
+            let weight = if single { 100 } else { dest.weight.max(0) as u32 };
+            let cluster = format!("outbound|{port}|{}|{dest_host}", dest.subset.unwrap_or(""));
+            let percent = if total == 0 { 0.0 } else { f64::from(weight) * 100.0 / total as f64 };
+            let target = selected.map(|selected| Target {
+                selected,
+                port,
+                subset: dest.subset.map(str::to_string),
+                explicit_port: dest.port.is_some(),
+                from_vs,
+                http,
+            });
+            targets.push((
+                Destination {
+                    cluster,
+                    host: dest_host,
+                    subset: dest.subset.map(str::to_string),
+                    port: Some(port),
+                    weight,
+                    percent,
+                    exists: true,
+                },
+                target,
+            ));
+        }
+        // Existence: the host must be a visible service with that port, and the subset defined.
+        for (destination, target) in &mut targets {
+            let reason = self.cluster_missing_reason(proxy, destination, target.as_ref());
+            if let Some(reason) = reason {
+                destination.exists = false;
+                let cluster = destination.cluster.clone();
+                self.trace.step("destination", StepOutcome::Fail, || {
+                    (format!("cluster {cluster} does not exist: {reason}"), vec![])
+                });
+                *target = None;
+            }
+        }
+        if !single {
+            let summary = targets
+                .iter()
+                .map(|(d, _)| format!("{} weight {} ({:.1}%)", d.cluster, d.weight, d.percent))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let dropped = dests.len() - kept.len();
+            let refs: RefList = match vs {
+                Some((res, _)) => dests
+                    .iter()
+                    .filter(|d| !d.path.is_empty())
+                    .map(|d| (res, d.path.clone(), d.span))
+                    .collect(),
+                None => vec![],
+            };
+            self.trace.step("destination", StepOutcome::Info, || {
+                let dropped = if dropped > 0 {
+                    format!("; {dropped} destination(s) with weight 0 dropped")
+                } else {
+                    String::new()
+                };
+                (format!("weighted split: {summary}{dropped}"), refs)
+            });
+        }
+        self.out.destinations = targets.iter().map(|(d, _)| d.clone()).collect();
+        // Follow the destination that takes the most traffic (the first on ties).
+        let heaviest = (0..targets.len())
+            .max_by(|&a, &b| targets[a].0.weight.cmp(&targets[b].0.weight).then(b.cmp(&a)));
+        let Some(main) = self.follow.filter(|&k| k < targets.len()).or(heaviest) else {
+            self.out.outcome = Outcome::LocalReply;
+            self.out.http_status = if http { Some(503) } else { None };
+            self.out.cluster_exists = false;
+            return;
+        };
+        let (destination, target) = targets.swap_remove(main);
+        self.out.cluster = Some(destination.cluster.clone());
+        self.out.subset = destination.subset.clone();
+        self.out.cluster_exists = destination.exists;
+        if let Some(target) = target {
+            let service = &mesh.services[target.selected.primary as usize];
+            self.out.telemetry = Telemetry {
+                destination_service: service.host.clone(),
+                destination_service_name: service.host.clone(),
+                destination_service_namespace: service.namespace.clone(),
+            };
+            for &member in &target.selected.members {
+                self.trace.touch(mesh.services[member as usize].resource);
+            }
+            self.out.outcome = Outcome::Routed;
+            let cluster = destination.cluster.clone();
+            if single {
+                self.trace.step("destination", StepOutcome::Pass, || {
+                    (format!("cluster {cluster}"), vec![])
+                });
+            }
+            self.target = Some(target);
+        } else {
+            self.out.outcome = Outcome::LocalReply;
+            self.out.response_flag = Some("NC");
+            if http {
+                self.out.http_status = Some(503);
+            }
+            let cluster = destination.cluster.clone();
+            self.trace.step("result", StepOutcome::Fail, || {
+                let what = if http {
+                    "Envoy answers 503 with response flag NC (no cluster)"
+                } else {
+                    "the TCP proxy has no cluster and closes the connection"
+                };
+                (format!("{cluster} is not generated by istiod: {what}"), vec![])
+            });
+        }
+    }
+
+    fn cluster_missing_reason(
+        &self,
+        proxy: &Proxy<'_>,
+        destination: &Destination,
+        target: Option<&Target>,
+    ) -> Option<String> {
+        let mesh = self.mesh;
+        let Some(target) = target else {
+            let wildcard_hint = mesh
+                .service_hosts
+                .covering(&destination.host.to_ascii_lowercase(), true)
+                .next()
+                .map(|(suffix, _)| format!(" (a wildcard entry *{suffix} exists, but destinations are looked up by their exact host)"))
+                .unwrap_or_default();
+            return Some(format!(
+                "no ServiceEntry host {} is visible from namespace {}{wildcard_hint}",
+                destination.host, proxy.namespace
+            ));
+        };
+        let port = destination.port.unwrap_or(0);
+        match mesh.selected_port(&target.selected, port) {
+            None => return Some(format!("{} has no port {port}", destination.host)),
+            Some((_, p)) if p.protocol == crate::protocol::Protocol::Udp => {
+                return Some(format!("port {port} is UDP, for which sidecars build nothing"));
+            }
+            Some(_) => {}
+        }
+        if let Some(subset) = destination.subset.as_deref() {
+            let dr = mesh.destination_rule_for(target.selected.primary, proxy);
+            let defined = dr.is_some_and(|dr| mesh.find_subset(dr, subset).is_some());
+            if !defined {
+                return Some(match dr {
+                    Some(_) => format!(
+                        "subset {subset} is not defined in the DestinationRule that applies"
+                    ),
+                    None => format!(
+                        "subset {subset} needs a DestinationRule defining it, and none applies"
+                    ),
+                });
+            }
+            if let Some(reason) = mesh.empty_dns_subset(target, proxy) {
+                return Some(reason);
+            }
+        }
+        None
+    }
+}
+
+fn l4_dests<'a>(
+    routes: &'a [Spanned<crate::api::RouteDestination>],
+    section: &str,
+    index: usize,
+) -> Vec<RouteDest<'a>> {
+    routes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            let dest = d.destination.as_ref()?;
+            Some(RouteDest {
+                host: dest.host.as_ref().map_or("", |h| h.value.as_str()),
+                subset: dest.subset.as_ref().map(|s| s.value.as_str()).filter(|s| !s.is_empty()),
+                port: dest
+                    .port
+                    .as_ref()
+                    .and_then(|p| p.number.as_ref())
+                    .map(|n| n.value)
+                    .filter(|&n| n > 0),
+                weight: d.weight.as_ref().map_or(0, |w| w.value),
+                path: format!("spec.{section}[{index}].route[{i}]"),
+                span: d.span,
+            })
+        })
+        .collect()
+}
+
+fn static_l4(
+    proxy: &Proxy<'_>,
+    port: u32,
+    match_port: Option<&Spanned<u32>>,
+    gateways: Option<&Vec<Spanned<String>>>,
+    labels: Option<&Spanned<Map<String>>>,
+    namespace: Option<&Spanned<String>>,
+) -> Result<(), String> {
+    if let Some(p) = match_port {
+        if p.value != 0 && p.value != port {
+            return Err(format!("port {} is not {port}", p.value));
+        }
+    }
+    let gateways: Vec<&str> = gateways.into_iter().flatten().map(|g| g.value.as_str()).collect();
+    if !gateways.is_empty() && !gateways.contains(&"mesh") {
+        return Err("its gateways do not include mesh".into());
+    }
+    // Unlike HTTP, TLS and TCP matches check sources even when gateways are listed (trap 24).
+    if let Some(labels) = labels {
+        for (key, value) in labels.iter() {
+            if !proxy.labels.iter().any(|(k, v)| *k == key.value && *v == value.value) {
+                return Err(format!(
+                    "sourceLabels {}={} is not a label of the caller",
+                    key.value, value.value
+                ));
+            }
+        }
+    }
+    if let Some(ns) = namespace {
+        if ns.value != proxy.namespace {
+            return Err(format!("sourceNamespace {} is not {}", ns.value, proxy.namespace));
+        }
+    }
+    Ok(())
+}
+
+fn subnets_match(
+    subnets: Option<&Vec<Spanned<String>>>,
+    dest_ip: Option<IpAddr>,
+) -> Result<(), String> {
+    let subnets: Vec<&str> = subnets.into_iter().flatten().map(|s| s.value.as_str()).collect();
+    if subnets.is_empty() {
+        return Ok(());
+    }
+    let Some(ip) = dest_ip else {
+        return Err("destinationSubnets need a destination address".into());
+    };
+    let hit = subnets.iter().any(|s| match parse_address(s) {
+        Some(super::index::Address::Ip(own)) => own == ip,
+        Some(super::index::Address::Cidr(net, len)) => cidr_contains(net, len, ip),
+        None => false,
+    });
+    if hit { Ok(()) } else { Err(format!("{ip} is not in destinationSubnets")) }
+}
+
+fn tls_match(
+    m: &TlsMatchAttributes,
+    proxy: &Proxy<'_>,
+    port: u32,
+    sni: Option<&str>,
+    dest_ip: Option<IpAddr>,
+) -> Result<(), String> {
+    static_l4(
+        proxy,
+        port,
+        m.port.as_ref(),
+        m.gateways.as_ref().map(|g| &g.value),
+        m.source_labels.as_ref(),
+        m.source_namespace.as_ref(),
+    )?;
+    let hosts: Vec<&str> = m.sni_hosts.iter().flatten().map(|h| h.value.as_str()).collect();
+    let Some(sni) = sni else { return Err("the connection carries no SNI".into()) };
+    // Envoy's server_names: exact, or `*.parent` covering any deeper name.
+    let hit = hosts.iter().any(|h| {
+        let h = h.to_ascii_lowercase();
+        match h.strip_prefix('*') {
+            Some(suffix) => sni.len() > suffix.len() && sni.ends_with(suffix),
+            None => h == sni,
+        }
+    });
+    if !hit {
+        return Err(format!("SNI {sni} is not among sniHosts {}", hosts.join(", ")));
+    }
+    subnets_match(m.destination_subnets.as_ref().map(|s| &s.value), dest_ip)
+}
+
+fn tcp_match(
+    m: &L4MatchAttributes,
+    proxy: &Proxy<'_>,
+    port: u32,
+    dest_ip: Option<IpAddr>,
+) -> Result<(), String> {
+    static_l4(
+        proxy,
+        port,
+        m.port.as_ref(),
+        m.gateways.as_ref().map(|g| &g.value),
+        m.source_labels.as_ref(),
+        m.source_namespace.as_ref(),
+    )?;
+    subnets_match(m.destination_subnets.as_ref().map(|s| &s.value), dest_ip)
+}
+
+pub(crate) fn default_retries() -> Retries {
+    Retries {
+        attempts: 2,
+        per_try_timeout: None,
+        retry_on: DEFAULT_RETRY_ON.to_string(),
+        retriable_status_codes: Vec::new(),
+        default: true,
+    }
+}
+
+fn redirect_target(
+    redirect: &crate::api::HttpRedirect,
+    request: &Request,
+    host: &str,
+    port: u32,
+) -> String {
+    let scheme = redirect.scheme.as_ref().map_or("http", |s| s.value.as_str());
+    let authority = redirect.authority.as_ref().map_or(host, |a| a.value.as_str());
+    let port = match (redirect.port.as_ref(), redirect.derive_port.as_ref().map(|d| d.value)) {
+        (Some(p), _) => Some(p.value),
+        (None, Some(crate::api::RedirectPortSelection::FromRequestPort)) => Some(port),
+        _ => None,
+    };
+    let port =
+        port.filter(|&p| !((scheme == "http" && p == 80) || (scheme == "https" && p == 443)));
+    let path = redirect.uri.as_ref().map_or_else(|| request.path.clone(), |u| u.value.clone());
+    match port {
+        Some(p) => format!("{scheme}://{authority}:{p}{path}"),
+        None => format!("{scheme}://{authority}{path}"),
+    }
+}
+
+impl Mesh {
+    /// Visible VirtualServices in Istio's candidate order for a namespace: private to it,
+    /// exported to it explicitly, public; each oldest first (§3.5).
+    fn vs_order_key(&self, vs: u32, namespace: &str) -> (u8, (i64, u32)) {
+        let entry = &self.virtual_services[vs as usize];
+        let group = match &entry.export_to {
+            super::index::ExportTo::Namespaces(list)
+                if entry.namespace == namespace && list.len() == 1 && list[0] == namespace =>
+            {
+                0
+            }
+            super::index::ExportTo::Namespaces(_) => 1,
+            _ => 2,
+        };
+        (group, entry.age)
+    }
+
+    fn vs_usable(&self, vs: u32, proxy: &Proxy<'_>) -> bool {
+        let entry = &self.virtual_services[vs as usize];
+        if !entry.export_to.visible_to(proxy.namespace) {
+            return false;
+        }
+        // A Sidecar imports a VirtualService when one of its hosts overlaps an imported host.
+        let Some(sidecar) = proxy.sidecar else { return true };
+        let res = &self.config.resources[sidecar];
+        let Spec::Sidecar(spec) = &res.spec else { return true };
+        let Some(egress) = spec.egress.as_ref() else { return true };
+        egress.iter().flat_map(|l| l.hosts.iter().flatten()).any(|entry_host| {
+            let Some((ns, h)) = entry_host.value.split_once('/') else { return false };
+            if ns.starts_with('~') {
+                return false;
+            }
+            let ns = if ns == "." { res.namespace.value.as_str() } else { ns };
+            (ns == "*" || ns == self.virtual_services[vs as usize].namespace)
+                && self.virtual_services[vs as usize].hosts.iter().any(|vh| host::matches(vh, h))
+        })
+    }
+
+    fn first_in_order(&self, ids: &[u32], proxy: &Proxy<'_>) -> Option<u32> {
+        ids.iter()
+            .copied()
+            .filter(|&vs| self.vs_usable(vs, proxy))
+            .min_by_key(|&vs| self.vs_order_key(vs, proxy.namespace))
+    }
+
+    /// The VirtualService governing a service host for HTTP (§6.1): the most specific VS host,
+    /// identical hosts resolved by candidate order.
+    pub(crate) fn governing_vs(&self, service_host: &str, proxy: &Proxy<'_>) -> Option<u32> {
+        if let Some(vs) = self.first_in_order(self.vs_hosts.exact(service_host), proxy) {
+            return Some(vs);
+        }
+        let needle = service_host.strip_prefix('*').unwrap_or(service_host);
+        for (_, ids) in self.vs_hosts.covering(needle, false) {
+            if let Some(vs) = self.first_in_order(ids, proxy) {
+                return Some(vs);
+            }
+        }
+        None
+    }
+
+    /// A visible VirtualService naming `host` exactly when no ServiceEntry does (§6.1 port-80 rule).
+    fn non_registry_vs(&self, host: &str, proxy: &Proxy<'_>) -> Option<u32> {
+        self.first_in_order(self.vs_hosts.exact(host), proxy)
+    }
+
+    /// Every VirtualService whose hosts overlap the service host, in candidate order (TCP/TLS).
+    fn l4_virtual_services(&self, service_host: &str, proxy: &Proxy<'_>) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.vs_hosts.exact(service_host).to_vec();
+        let needle = service_host.strip_prefix('*').unwrap_or(service_host);
+        for (_, more) in self.vs_hosts.covering(needle, false) {
+            ids.extend_from_slice(more);
+        }
+        if host::is_wildcard(service_host) {
+            for (pattern, more) in self.vs_hosts.exact_patterns() {
+                if host::matches(pattern, service_host) {
+                    ids.extend_from_slice(more);
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.retain(|&vs| self.vs_usable(vs, proxy));
+        ids.sort_by_key(|&vs| self.vs_order_key(vs, proxy.namespace));
+        ids
+    }
+}

@@ -1,0 +1,1 @@
+//! Unit tests of the engine's building blocks; whole-request behaviour lives in the corpus.
