@@ -17,7 +17,7 @@ all: test
 
 help:
 	@echo "make test        format check, clippy, all tests, core for native + wasm32 targets"
-	@echo "make bench       criterion benchmarks (lint of 10k ServiceEntries + 1k DR + 1k VS)"
+	@echo "make bench       criterion benchmarks: lint, index build, fast path, explain (10k SE + 1k DR + 1k VS)"
 	@echo "make fuzz        run the parser fuzz target for FUZZ_SECONDS (default 300)"
 	@echo "make playground  the browser playground (not built yet)"
 
@@ -61,7 +61,7 @@ test: setup fmt-check clippy test-rust build-core-targets check-core-purity
 	  END { printf "%d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' $(TEST_LOG)
 
 bench:
-	$(CARGO) bench -p meshroute-core --bench lint --locked
+	$(CARGO) bench -p meshroute-core --locked
 
 FUZZ_SECONDS ?= 300
 fuzz:

@@ -430,6 +430,9 @@ impl<'m> Eval<'m> {
                 };
                 self.resolve_destinations(proxy, &[dest], port, true, false, None);
                 self.out.retries = Some(default_retries());
+                self.trace.step("retries", StepOutcome::Info, || {
+                    (format!("no route timeout (Istio disables Envoy's 15 s default); Istio's default retries: up to 2 on {DEFAULT_RETRY_ON}"), vec![])
+                });
             }
         }
     }
@@ -787,6 +790,34 @@ impl<'m> Eval<'m> {
             self.trace.step("rewrite", StepOutcome::Info, || {
                 (parts.join("; "), vec![(vs_res, format!("spec.http[{index}].rewrite"), span)])
             });
+        }
+        if let Some(headers) = route.headers.as_ref().and_then(|h| h.request.as_ref()) {
+            let span = headers.span;
+            let mut parts = Vec::new();
+            for (verb, map) in [("set", &headers.set), ("add", &headers.add)] {
+                for (name, value) in map.iter().flat_map(|m| m.iter()) {
+                    let name = name.value.to_ascii_lowercase();
+                    if name == "host" || name == ":authority" {
+                        parts.push(format!(
+                            "{verb} {name} rewrites the authority to {}",
+                            value.value
+                        ));
+                    } else if !name.starts_with(':') {
+                        parts.push(format!("{verb} {name}: {}", value.value));
+                    }
+                }
+            }
+            for name in headers.remove.iter().flatten() {
+                parts.push(format!("remove {}", name.value));
+            }
+            if !parts.is_empty() {
+                self.trace.step("headers", StepOutcome::Info, || {
+                    (
+                        format!("request headers: {}", parts.join("; ")),
+                        vec![(vs_res, format!("spec.http[{index}].headers.request"), span)],
+                    )
+                });
+            }
         }
         if let Some(fault) = route.fault.as_ref() {
             let span = fault.span;

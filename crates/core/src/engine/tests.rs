@@ -1,1 +1,127 @@
-//! Unit tests of the engine's building blocks; whole-request behaviour lives in the corpus.
+//! Unit and property tests of the engine's building blocks; whole requests live in the corpus.
+
+use std::net::IpAddr;
+
+use proptest::prelude::*;
+
+use super::index::{ExportTo, HostTable, cidr_contains};
+use super::request::{Request, strip_port};
+
+#[test]
+fn strip_port_keeps_ipv6_literals() {
+    assert_eq!(strip_port("api.example.com:8443"), "api.example.com");
+    assert_eq!(strip_port("api.example.com"), "api.example.com");
+    assert_eq!(strip_port("[2001:db8::1]:443"), "[2001:db8::1]");
+    assert_eq!(strip_port("2001:db8::1"), "2001:db8::1");
+    assert_eq!(strip_port("host:notaport"), "host:notaport");
+}
+
+#[test]
+fn normalized_host_lowercases_and_drops_port_and_trailing_dot() {
+    let request = Request { host: Some("API.Example.COM.:443".into()), ..Request::default() };
+    assert_eq!(request.normalized_host().as_deref(), Some("api.example.com"));
+    let empty = Request { host: Some(":80".into()), ..Request::default() };
+    assert_eq!(empty.normalized_host(), None);
+}
+
+#[test]
+fn headers_cookies_and_query_follow_envoy() {
+    let request = Request {
+        path: "/search?q=istio&lang=en&q=envoy#frag".into(),
+        headers: vec![
+            ("x-user".into(), "b".into()),
+            ("X-User".into(), "a".into()),
+            ("cookie".into(), "theme=dark; session=\"s1\"".into()),
+        ],
+        cookies: vec![("extra".into(), "1".into())],
+        ..Request::default()
+    };
+    assert_eq!(request.header("x-user").as_deref(), Some("b,a"));
+    assert_eq!(request.header(":path").as_deref(), Some("/search?q=istio&lang=en&q=envoy#frag"));
+    assert_eq!(request.cookie("session").as_deref(), Some("s1"));
+    assert_eq!(request.cookie("extra").as_deref(), Some("1"));
+    assert_eq!(request.cookie("missing"), None);
+    // Envoy's query matchers take the first value.
+    assert_eq!(request.query_param("q"), Some("istio"));
+    assert_eq!(request.query_param("absent"), None);
+    assert_eq!(request.path_without_query(), "/search");
+}
+
+#[test]
+fn cidr_containment_respects_family_and_prefix() {
+    let net: IpAddr = "10.1.0.0".parse().unwrap();
+    assert!(cidr_contains(net, 16, "10.1.200.3".parse().unwrap()));
+    assert!(!cidr_contains(net, 16, "10.2.0.1".parse().unwrap()));
+    assert!(!cidr_contains(net, 16, "::1".parse().unwrap()));
+    assert!(cidr_contains("2001:db8::".parse().unwrap(), 32, "2001:db8:1::5".parse().unwrap()));
+    assert!(cidr_contains(net, 0, "192.168.1.1".parse().unwrap()));
+}
+
+#[test]
+fn export_to_visibility() {
+    assert!(ExportTo::from_values(&["*"], "a").visible_to("b"));
+    assert!(ExportTo::from_values(&["."], "a").visible_to("a"));
+    assert!(!ExportTo::from_values(&["."], "a").visible_to("b"));
+    assert!(ExportTo::from_values(&["b", "."], "a").visible_to("b"));
+    assert!(!ExportTo::from_values(&["~"], "a").visible_to("a"));
+    assert!(ExportTo::from_values(&["a"], "a").is_private_to("a"));
+}
+
+/// The straightforward reference: every wildcard pattern whose suffix covers `name`, most
+/// specific (longest suffix) first, then exact patterns.
+fn reference_covering(patterns: &[String], name: &str, strict: bool) -> Vec<String> {
+    let mut hits: Vec<&String> = patterns
+        .iter()
+        .filter(|p| match p.strip_prefix('*') {
+            Some(suffix) => name.ends_with(suffix) && (!strict || name.len() > suffix.len()),
+            None => false,
+        })
+        .collect();
+    hits.sort_by(|a, b| b.len().cmp(&a.len()));
+    hits.dedup();
+    hits.into_iter().map(|p| p[1..].to_string()).collect()
+}
+
+fn label() -> impl Strategy<Value = String> {
+    prop_oneof![Just("a"), Just("b"), Just("api"), Just("x-y"), Just("com"), Just("org")]
+        .prop_map(str::to_string)
+}
+
+fn name() -> impl Strategy<Value = String> {
+    prop::collection::vec(label(), 1..5).prop_map(|labels| labels.join("."))
+}
+
+fn pattern() -> impl Strategy<Value = String> {
+    (name(), 0..3u8).prop_map(|(name, kind)| match kind {
+        0 => name,
+        1 => format!("*.{name}"),
+        // A partial wildcard (`*foo.com`), which istiod only warns about.
+        _ => format!("*{name}"),
+    })
+}
+
+proptest! {
+    #[test]
+    fn host_table_lookups_match_a_linear_scan(patterns in prop::collection::vec(pattern(), 0..40), needle in name(), strict in any::<bool>()) {
+        let mut table = HostTable::default();
+        for (id, pattern) in patterns.iter().enumerate() {
+            table.insert(pattern, id as u32);
+        }
+        // Exact lookups return exactly the ids inserted under that pattern, in order.
+        let expected_exact: Vec<u32> = patterns.iter().enumerate().filter(|(_, p)| **p == needle).map(|(id, _)| id as u32).collect();
+        prop_assert_eq!(table.exact(&needle).to_vec(), expected_exact);
+        // Wildcard lookups visit the covering suffixes longest first, each with its ids.
+        let got: Vec<String> = table.covering(&needle, strict).map(|(suffix, _)| suffix.to_string()).collect();
+        prop_assert_eq!(&got, &reference_covering(&patterns, &needle, strict));
+        for (suffix, ids) in table.covering(&needle, strict) {
+            let expected: Vec<u32> = patterns.iter().enumerate().filter(|(_, p)| p.strip_prefix('*') == Some(suffix)).map(|(id, _)| id as u32).collect();
+            prop_assert_eq!(ids.to_vec(), expected);
+        }
+        // The first covering wildcard is Istio's most specific match for a non-wildcard needle.
+        if !strict {
+            let best = crate::host::most_specific_match(&needle, patterns.iter().filter(|p| p.starts_with('*')).map(String::as_str));
+            let first = table.covering(&needle, false).next().map(|(suffix, _)| format!("*{suffix}"));
+            prop_assert_eq!(first.as_deref(), best.map(|(p, _)| p));
+        }
+    }
+}
