@@ -12,6 +12,9 @@
 //! that rewriting them (`UPDATE_EXPECT=1`) never moves the YAML they point into. The format is
 //! plain text on purpose: the browser and Envoy harnesses read the same files.
 
+pub mod explain_case;
+pub mod schema;
+
 use meshroute_core::{Diagnostic, Source};
 
 /// One expected (or actual) diagnostic, reduced to what a case pins.

@@ -1,16 +1,16 @@
 //! `meshroute lint`: read the inputs, run the core's lint, print the findings, pick the exit code.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use meshroute_core::diagnostics::codes::input::{INPUT_TOO_LARGE, UNREADABLE_INPUT};
 use meshroute_core::load::MAX_SOURCE_BYTES;
 use meshroute_core::{Diagnostic, Severity, Source};
 
 use crate::input::{self, Problem};
-use crate::render::{self, Counts, Finding, Style};
+use crate::render::{self, Counts, Finding, Format, Style};
 
 /// No diagnostic is an error (warnings and infos are allowed).
 const EXIT_OK: u8 = 0;
@@ -41,12 +41,6 @@ pub(crate) struct LintArgs {
     /// or `-` for stdin.
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 pub(crate) fn run(args: &LintArgs) -> ExitCode {
@@ -92,11 +86,10 @@ fn print(
     counts: Counts,
     empty_dirs: &[String],
 ) -> io::Result<()> {
-    let stdout = io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let mut out = BufWriter::new(stdout.lock());
+    let style = Style::for_stdout();
+    let mut out = BufWriter::new(io::stdout().lock());
     match format {
-        Format::Text => render::text(&mut out, config, findings, Style { color })?,
+        Format::Text => render::text(&mut out, config, findings, style)?,
         Format::Json => render::json(&mut out, findings)?,
     }
     out.flush()?;

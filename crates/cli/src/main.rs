@@ -1,12 +1,16 @@
 //! The `meshroute` command line: argument parsing and dispatch to one module per subcommand.
 
+mod explain;
 mod input;
 mod lint;
 mod render;
+mod request;
+mod simulate;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Lint and explain Istio outbound routing configuration (ServiceEntry, DestinationRule,
 /// VirtualService, Sidecar and mesh settings).
@@ -17,10 +21,12 @@ struct Cli {
     command: Command,
 }
 
-// One variant per subcommand; `explain` and `simulate` join `Lint` here, each with its own module.
+// One variant per subcommand, each with its own module.
 #[derive(Debug, Subcommand)]
 enum Command {
     Lint(lint::LintArgs),
+    Explain(explain::ExplainArgs),
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +41,22 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Lint(args) => lint::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     }
+}
+
+/// Reports a command-line problem found after parsing (a cookie given twice, a request the
+/// engine refuses) the way clap reports its own, with the subcommand's usage, and returns the
+/// usage exit status.
+pub(crate) fn usage_error(subcommand: &str, message: &str) -> ExitCode {
+    let mut command = Cli::command();
+    // Building fills in the `meshroute <subcommand>` names the usage line shows.
+    command.build();
+    let error = match command.find_subcommand_mut(subcommand) {
+        Some(subcommand) => subcommand.error(ErrorKind::ValueValidation, message),
+        None => command.error(ErrorKind::ValueValidation, message),
+    };
+    let _ = error.print();
+    ExitCode::from(lint::EXIT_USAGE)
 }

@@ -5,7 +5,8 @@
 //! are cut to a window around the finding, so that hostile files cannot garble the output.
 
 use std::borrow::Cow;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
 
 use meshroute_core::text::LineIndex;
 use meshroute_core::{Config, Diagnostic, Location, Severity};
@@ -57,6 +58,28 @@ impl Counts {
     }
 }
 
+/// Output format of every subcommand: `text` for people, `json` for tools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+}
+
+/// Runs `write` on a buffered stdout: exit status 0 when all was written, 2 when it could not be
+/// (with a message, except for a reader that went away, as in `meshroute explain ... | head`).
+pub(crate) fn to_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> ExitCode {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if error.kind() != io::ErrorKind::BrokenPipe {
+                let _ = writeln!(io::stderr(), "meshroute: cannot write output: {error}");
+            }
+            ExitCode::from(crate::lint::EXIT_USAGE)
+        }
+    }
+}
+
 /// Text output styling: ANSI colours or none.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Style {
@@ -64,7 +87,12 @@ pub(crate) struct Style {
 }
 
 impl Style {
-    fn paint<'a>(self, code: &str, text: &'a str) -> Cow<'a, str> {
+    /// Colours only for a person at a terminal who has not asked for none (no-color.org).
+    pub(crate) fn for_stdout() -> Style {
+        Style { color: io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() }
+    }
+
+    pub(crate) fn paint<'a>(self, code: &str, text: &'a str) -> Cow<'a, str> {
         if self.color {
             Cow::Owned(format!("\x1b[{code}m{text}\x1b[0m"))
         } else {
@@ -95,30 +123,18 @@ pub(crate) fn text(
 ) -> io::Result<()> {
     for finding in findings {
         let diagnostic = &finding.diagnostic;
-        let mut header = String::new();
-        if let Some(resource) = &diagnostic.resource {
-            header.push(' ');
-            header.push_str(&clean(&resource.to_string()));
-        }
-        if let Some(path) = &diagnostic.path {
-            header.push(' ');
-            header.push_str(&clean(path));
-        }
         let line_col = diagnostic.location.and_then(|location| location.line_col);
-        match (&finding.file, line_col) {
-            (Some(file), Some(at)) => {
-                header.push_str(&format!(" ({}:{}:{})", clean(file), at.line, at.column))
-            }
-            (Some(file), None) => header.push_str(&format!(" ({})", clean(file))),
-            (None, _) => {}
-        }
-        header.push_str(": ");
-        header.push_str(&clean(&diagnostic.message));
-        if let Some(istio) = diagnostic.code.istio {
-            header.push_str(&format!(" [{istio}]"));
-        }
-        let label = format!("{}[{}]", diagnostic.severity, diagnostic.code.id);
-        writeln!(out, "{}{header}", style.severity(diagnostic.severity, &label))?;
+        let header = Header {
+            severity: diagnostic.severity,
+            code: diagnostic.code.id,
+            resource: diagnostic.resource.as_ref().map(ToString::to_string),
+            path: diagnostic.path.as_deref(),
+            file: finding.file.as_deref(),
+            at: line_col.map(|at| (at.line, at.column)),
+            message: &diagnostic.message,
+            istio: diagnostic.code.istio,
+        };
+        header.write(out, style)?;
         if let Some(excerpt) = diagnostic.location.and_then(|location| excerpt(config, location)) {
             let number = excerpt.line.to_string();
             let pad = " ".repeat(number.len());
@@ -136,6 +152,90 @@ pub(crate) fn text(
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// Writes diagnostics that arrived as JSON (the `diagnostics` of an explanation, in the shape of
+/// `lint --format json`) with the same header lines as `text`, without excerpts: the findings
+/// are a footnote to the explanation there, one line each.
+pub(crate) fn json_diagnostics_text(
+    out: &mut impl Write,
+    diagnostics: &[serde_json::Value],
+    style: Style,
+) -> io::Result<()> {
+    for diagnostic in diagnostics {
+        let field = |key: &str| diagnostic.get(key).and_then(serde_json::Value::as_str);
+        let number = |key: &str| {
+            diagnostic
+                .get(key)
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+        };
+        let severity = match field("severity") {
+            Some("error") => Severity::Error,
+            Some("warning") => Severity::Warning,
+            _ => Severity::Info,
+        };
+        let resource = match (field("kind"), field("namespace"), field("name")) {
+            (Some(kind), Some(namespace), Some(name)) => Some(format!("{namespace}/{name} {kind}")),
+            (Some(kind), _, _) => Some(kind.to_string()),
+            _ => None,
+        };
+        let header = Header {
+            severity,
+            code: field("code").unwrap_or("MR????"),
+            resource,
+            path: field("path"),
+            file: field("file"),
+            at: number("line").map(|line| (line, number("column").unwrap_or(1))),
+            message: field("message").unwrap_or(""),
+            istio: field("istio_code"),
+        };
+        header.write(out, style)?;
+    }
+    Ok(())
+}
+
+/// The first line of a diagnostic, however it reached the CLI:
+/// `warning[MR0020] payments/stripe ServiceEntry spec.hostz (se.yaml:15:3): message [IST0101]`.
+struct Header<'a> {
+    severity: Severity,
+    code: &'a str,
+    /// `namespace/name Kind`.
+    resource: Option<String>,
+    path: Option<&'a str>,
+    file: Option<&'a str>,
+    /// Line and column.
+    at: Option<(u32, u32)>,
+    message: &'a str,
+    istio: Option<&'a str>,
+}
+
+impl Header<'_> {
+    fn write(&self, out: &mut impl Write, style: Style) -> io::Result<()> {
+        let mut header = String::new();
+        if let Some(resource) = &self.resource {
+            header.push(' ');
+            header.push_str(&clean(resource));
+        }
+        if let Some(path) = self.path {
+            header.push(' ');
+            header.push_str(&clean(path));
+        }
+        match (self.file, self.at) {
+            (Some(file), Some((line, column))) => {
+                header.push_str(&format!(" ({}:{line}:{column})", clean(file)))
+            }
+            (Some(file), None) => header.push_str(&format!(" ({})", clean(file))),
+            (None, _) => {}
+        }
+        header.push_str(": ");
+        header.push_str(&clean(self.message));
+        if let Some(istio) = self.istio {
+            header.push_str(&format!(" [{}]", clean(istio)));
+        }
+        let label = format!("{}[{}]", self.severity, clean(self.code));
+        writeln!(out, "{}{header}", style.severity(self.severity, &label))
+    }
 }
 
 /// Columns of an excerpt shown at most; longer lines are cut to a window around the span.
@@ -240,7 +340,7 @@ fn is_unprintable(ch: char) -> bool {
 }
 
 /// Replaces unprintable characters in text that came from the input (names, keys, messages).
-fn clean(text: &str) -> Cow<'_, str> {
+pub(crate) fn clean(text: &str) -> Cow<'_, str> {
     if text.chars().any(is_unprintable) {
         Cow::Owned(
             text.chars().map(|ch| if is_unprintable(ch) { '\u{fffd}' } else { ch }).collect(),

@@ -175,6 +175,9 @@ pub fn parse_request(value: &Value) -> Result<Request, RequestError> {
             request.path = reparsed.path;
         }
     }
+    if request.protocol == RequestProtocol::Tcp && request.port.is_none() {
+        return error("a `tcp` request needs a `port`: opaque TCP has no default port");
+    }
     if request.host.is_none() && request.dest_ip.is_none() {
         return error("the request needs a `host` or a `dest_ip`");
     }

@@ -3,7 +3,7 @@
 /// `service_entries` ServiceEntries (a quarter wildcard NONE entries, a quarter STATIC with a
 /// CIDR, half DNS with HTTPS and HTTP ports), `rules` DestinationRules and `virtual_services`
 /// VirtualServices targeting the DNS entries.
-pub fn generate(service_entries: usize, rules: usize, virtual_services: usize) -> String {
+pub(crate) fn generate(service_entries: usize, rules: usize, virtual_services: usize) -> String {
     let mut out =
         String::with_capacity(service_entries * 400 + rules * 700 + virtual_services * 800);
     for idx in 0..service_entries {

@@ -319,6 +319,8 @@ pub struct Mesh {
     pub(crate) dr_exported: FastMap<String, DrScope>,
     pub(crate) dr_root_local: DrScope,
     pub(crate) regexes: super::matching::RegexCache,
+    /// Sidecar resources (indices into `Config::resources`).
+    pub(crate) sidecars: Vec<usize>,
     pub(crate) root_namespace: String,
     pub(crate) mesh_policy: Option<(usize, OutboundPolicy)>,
 }
@@ -375,6 +377,13 @@ impl Mesh {
             dr_exported: FastMap::default(),
             dr_root_local: DrScope::default(),
             regexes: super::matching::RegexCache::default(),
+            sidecars: config
+                .resources
+                .iter()
+                .enumerate()
+                .filter(|(_, res)| matches!(res.spec, Spec::Sidecar(_)))
+                .map(|(index, _)| index)
+                .collect(),
             root_namespace,
             mesh_policy,
         };
@@ -495,7 +504,7 @@ impl Mesh {
         }
         // Envoy picks the most specific prefix range first; a stable sort keeps age order among
         // equal prefixes.
-        self.cidr_services.sort_by(|a, b| b.1.cmp(&a.1));
+        self.cidr_services.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     }
 
     fn index_virtual_services(&mut self, config: &Config, mesh_export: Option<&[String]>) {

@@ -46,7 +46,8 @@ impl Mesh {
     ) -> Option<usize> {
         let mut namespace_wide = None;
         let mut root = None;
-        for (index, res) in self.config.resources.iter().enumerate() {
+        for &index in &self.sidecars {
+            let res = &self.config.resources[index];
             let Spec::Sidecar(spec) = &res.spec else { continue };
             if res.decode_failed {
                 continue;
@@ -206,8 +207,9 @@ impl Mesh {
             for &id in bound {
                 let service = &self.services[id as usize];
                 let Some(port_def) = service.port(port) else { continue };
-                if port_def.serves_http() && !port_def.serves_tcp() {
-                    // HTTP ports never get address listeners; the address only adds a domain.
+                if !(port_def.serves_tcp() || port_def.is_tls()) {
+                    // HTTP ports never get address listeners (the address only adds a domain),
+                    // and UDP ports get nothing at all.
                     continue;
                 }
                 if !service.bound_addresses(proxy.dns_capture).contains(&Address::Ip(ip)) {
@@ -247,7 +249,7 @@ impl Mesh {
                 }
                 let service = &self.services[id as usize];
                 let Some(port_def) = service.port(port) else { continue };
-                if port_def.serves_http() && !port_def.serves_tcp() {
+                if !(port_def.serves_tcp() || port_def.is_tls()) {
                     continue;
                 }
                 if let Some(selected) =
@@ -308,8 +310,7 @@ impl Mesh {
         self.http_by_port.get(&port).into_iter().flatten().any(|&id| {
             let service = &self.services[id as usize];
             service.export_to.visible_to(proxy.namespace) && self.imported(service, proxy)
-        }) || (port == 80
-            && self.virtual_services.iter().any(|vs| vs.export_to.visible_to(proxy.namespace)))
+        })
     }
 
     /// SNI chains of the wildcard listener: exact server name, then wildcards longest first,

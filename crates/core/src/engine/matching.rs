@@ -44,10 +44,10 @@ impl RegexCache {
 
 fn string_matches(request: &HttpMatchRequest) -> Vec<&StringMatch> {
     let mut out: Vec<&StringMatch> = Vec::new();
-    for field in [&request.uri, &request.scheme, &request.method, &request.authority] {
-        if let Some(matcher) = field {
-            out.push(matcher);
-        }
+    for matcher in
+        [&request.uri, &request.scheme, &request.method, &request.authority].into_iter().flatten()
+    {
+        out.push(matcher);
     }
     for map in [&request.headers, &request.query_params, &request.without_headers] {
         for (_, matcher) in map.iter().flat_map(|m| m.iter()) {

@@ -389,9 +389,7 @@ impl<'m> Eval<'m> {
         } else {
             top.and_then(|p| lb_of(p, true).or_else(|| lb_of(p, false)))
         };
-        let Some(route_hash) =
-            route_hash.or_else(|| if cluster_hash.is_some() { None } else { None })
-        else {
+        let Some(route_hash) = route_hash else {
             self.out.hash = cluster_hash.map(|h| {
                 let (source, name) = hash_source(&h.value);
                 HashDecision {
@@ -433,7 +431,6 @@ impl<'m> Eval<'m> {
             }
         };
         let mut note = None;
-        let value = value;
         let mut generated = false;
         if value.is_none() && source == HashSource::Cookie {
             if let Some(ttl) = route_hash.http_cookie.as_ref().and_then(|c| c.ttl.as_ref()) {

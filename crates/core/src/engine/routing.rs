@@ -64,24 +64,65 @@ impl Mesh {
     pub fn explain(&self, request: &Request) -> Explanation {
         let mut eval = self.evaluate(request, true);
         eval.finish_details(request);
-        let touched = std::mem::take(&mut eval.trace.touched);
+        let mut touched = std::mem::take(&mut eval.trace.touched);
+        touched.extend(self.related_resources(request));
         eval.out.steps = std::mem::take(&mut eval.trace.steps);
+        // Findings on what the request touched or names (a losing VirtualService, a rule that
+        // never applies, an entry on the destination address), and findings on no resource at
+        // all (a YAML syntax error may have cut the configuration short).
         eval.out.diagnostics = self
             .lint
             .iter()
             .filter(|diagnostic| {
-                diagnostic.resource.as_ref().is_some_and(|resource| {
-                    touched.iter().any(|&index| {
-                        let res = &self.config.resources[index];
-                        res.kind.as_str() == resource.kind
-                            && res.namespace.value == resource.namespace
-                            && res.name.value == resource.name
+                diagnostic.resource.is_none()
+                    || diagnostic.resource.as_ref().is_some_and(|resource| {
+                        touched.iter().any(|&index| {
+                            let res = &self.config.resources[index];
+                            res.kind.as_str() == resource.kind
+                                && res.namespace.value == resource.namespace
+                                && res.name.value == resource.name
+                        })
                     })
-                })
             })
             .cloned()
             .collect();
         eval.out
+    }
+
+    /// Resources that name the request's host or bind its destination address, whether or not
+    /// they decided anything: their findings often explain the outcome.
+    fn related_resources(&self, request: &Request) -> Vec<usize> {
+        let mut out = Vec::new();
+        if let Some(host) = request.normalized_host() {
+            out.extend(
+                self.service_hosts
+                    .exact(&host)
+                    .iter()
+                    .map(|&id| self.services[id as usize].resource),
+            );
+            out.extend(
+                self.vs_hosts
+                    .exact(&host)
+                    .iter()
+                    .map(|&id| self.virtual_services[id as usize].resource),
+            );
+            out.extend(
+                self.destination_rules
+                    .iter()
+                    .filter(|dr| dr.host.eq_ignore_ascii_case(&host))
+                    .flat_map(|dr| dr.resources.iter().copied()),
+            );
+        }
+        if let Some(ip) = request.dest_ip {
+            out.extend(
+                self.by_address
+                    .get(&ip)
+                    .into_iter()
+                    .flatten()
+                    .map(|&id| self.services[id as usize].resource),
+            );
+        }
+        out
     }
 
     /// The fast path the Envoy filter uses per request: entry, cluster and outcome, no story.
@@ -167,7 +208,7 @@ impl Mesh {
                         vec![],
                     )
                 });
-                eval.route_http(request, &proxy, port, host.as_deref());
+                eval.route_http(request, &proxy, port, host.as_deref(), dest_ip.map(|(ip, _)| ip));
             }
         }
         eval
@@ -362,7 +403,14 @@ impl<'m> Eval<'m> {
 
     // ---------------------------------------------------------------- HTTP
 
-    fn route_http(&mut self, request: &Request, proxy: &Proxy<'_>, port: u32, host: Option<&str>) {
+    fn route_http(
+        &mut self,
+        request: &Request,
+        proxy: &Proxy<'_>,
+        port: u32,
+        host: Option<&str>,
+        dest_ip: Option<IpAddr>,
+    ) {
         let mesh = self.mesh;
         let raw_host = request.host.clone().unwrap_or_default();
         self.out.telemetry.destination_service =
@@ -370,21 +418,23 @@ impl<'m> Eval<'m> {
         self.out.telemetry.destination_service_name =
             self.out.telemetry.destination_service.clone();
         let matched = host.and_then(|h| mesh.match_virtual_host(h, port, proxy));
-        let Some((selected, match_kind)) = matched else {
-            // Non-registry VirtualService hosts get a virtual host on port 80 only (§6.1).
-            if port == 80 {
-                if let Some(h) = host {
-                    if let Some(vs) = mesh.non_registry_vs(h, proxy) {
-                        let vs_res = mesh.virtual_services[vs as usize].resource;
-                        self.trace.touch(vs_res);
-                        self.trace.step("virtual_host", StepOutcome::Info, || {
-                            (format!("no ServiceEntry host matches {h}, but a VirtualService names it: istiod gives such hosts a virtual host on port 80 only"), vec![])
-                        });
-                        self.http_virtual_service(request, proxy, vs, None, h, port);
-                        return;
-                    }
+        // Non-registry VirtualService hosts get a virtual host on port 80 only (§6.1); its exact
+        // domain outranks a wildcard entry's.
+        let exact_service = matches!(matched, Some((_, MatchKind::Exact | MatchKind::Address)));
+        if port == 80 && !exact_service {
+            if let Some(h) = host {
+                if let Some(vs) = mesh.non_registry_vs(h, proxy) {
+                    let vs_res = mesh.virtual_services[vs as usize].resource;
+                    self.trace.touch(vs_res);
+                    self.trace.step("virtual_host", StepOutcome::Info, || {
+                        (format!("{h} is no ServiceEntry host, but a VirtualService names it: istiod gives such hosts a virtual host on port 80 only, and its exact domain wins"), vec![])
+                    });
+                    self.http_virtual_service(request, proxy, vs, None, h, port);
+                    return;
                 }
             }
+        }
+        let Some((selected, match_kind)) = matched else {
             let shown = host.unwrap_or("(no host)").to_string();
             match self.policy {
                 OutboundPolicy::AllowAny => {
@@ -392,6 +442,15 @@ impl<'m> Eval<'m> {
                     self.out.cluster = Some("PassthroughCluster".into());
                     self.out.envoy_cluster_type = Some(ClusterType::OriginalDst);
                     self.out.load_balancer = Some(LoadBalancer::ClusterProvided);
+                    if let Some(ip) = dest_ip {
+                        self.out.endpoints.push(super::Endpoint {
+                            address: ip.to_string(),
+                            port,
+                            labels: vec![],
+                            locality: None,
+                            weight: 1,
+                        });
+                    }
                     self.out.telemetry.destination_service_name = "PassthroughCluster".into();
                     self.trace.step("virtual_host", StepOutcome::Fail, || {
                         (format!("no virtual host in route \"{port}\" matches {shown}; the catch-all virtual host allow_any sends it to PassthroughCluster (ALLOW_ANY)"), vec![])
@@ -411,14 +470,29 @@ impl<'m> Eval<'m> {
         let listener = format!("0.0.0.0_{port}");
         self.matched_service(&selected, match_kind, port, host, &listener);
         let service_host = mesh.services[selected.primary as usize].host.clone();
-        match mesh.governing_vs(&service_host, proxy) {
+        let governing = mesh.governing_vs(&service_host, proxy);
+        // A VirtualService none of whose routes istiod generates for this proxy (matches on
+        // another port, other source labels...) yields no virtual host: the default one stays.
+        let generated = governing.filter(|&vs| mesh.vs_generates_http(vs, proxy, port));
+        if let (Some(vs), None) = (governing, generated) {
+            let entry = &mesh.virtual_services[vs as usize];
+            let res = &mesh.config.resources[entry.resource];
+            let (ns, name, index) =
+                (res.namespace.value.clone(), res.name.value.clone(), entry.resource);
+            self.trace.touch(index);
+            let span = res.spec_span;
+            self.trace.step("virtual_service", StepOutcome::Skip, || {
+                (format!("VirtualService {ns}/{name} names this host, but none of its http routes applies to this sidecar on port {port} (port, gateways, sourceLabels or sourceNamespace), so istiod keeps the default route"), vec![(index, "spec.http".into(), span)])
+            });
+        }
+        match generated {
             Some(vs) => {
                 let h = host.unwrap_or("").to_string();
                 self.http_virtual_service(request, proxy, vs, Some(&selected), &h, port);
             }
             None => {
                 self.trace.step("virtual_service", StepOutcome::Skip, || {
-                    (format!("no VirtualService for {service_host}: the default route sends everything to outbound|{port}||{service_host}"), vec![])
+                    (format!("no VirtualService route for {service_host}: the default route sends everything to outbound|{port}||{service_host}"), vec![])
                 });
                 let dest = RouteDest {
                     host: &service_host,
@@ -571,37 +645,8 @@ impl<'m> Eval<'m> {
         port: u32,
     ) -> Check {
         let regexes = &self.mesh.regexes;
-        // Static predicates, decided by istiod for this proxy.
-        if let Some(p) = m.port.as_ref() {
-            if p.value != 0 && p.value != port {
-                return Check::Miss(format!("port {} is not the listener port {port}", p.value));
-            }
-        }
-        let gateways: Vec<&str> = m.gateways.iter().flatten().map(|g| g.value.as_str()).collect();
-        if !gateways.is_empty() {
-            if !gateways.contains(&"mesh") {
-                return Check::Miss("its gateways do not include mesh".into());
-            }
-        } else {
-            if let Some(labels) = m.source_labels.as_ref() {
-                for (key, value) in labels.iter() {
-                    let ok = proxy.labels.iter().any(|(k, v)| *k == key.value && *v == value.value);
-                    if !ok {
-                        return Check::Miss(format!(
-                            "sourceLabels {}={} is not a label of the caller",
-                            key.value, value.value
-                        ));
-                    }
-                }
-            }
-            if let Some(ns) = m.source_namespace.as_ref() {
-                if ns.value != proxy.namespace {
-                    return Check::Miss(format!(
-                        "sourceNamespace {} is not {}",
-                        ns.value, proxy.namespace
-                    ));
-                }
-            }
+        if let Err(reason) = http_static_match(proxy, m, port) {
+            return Check::Miss(reason);
         }
         // Runtime predicates, evaluated by Envoy per request.
         if let Some(uri) = m.uri.as_ref() {
@@ -899,9 +944,24 @@ impl<'m> Eval<'m> {
             })
             .collect();
         self.resolve_destinations(proxy, &dests, port, true, true, Some((vs_res, vs_ns)));
+        // An abort for every request answers before the router: nothing goes upstream.
+        let abort = route.fault.as_ref().and_then(|f| f.abort.as_ref());
+        if let Some(abort) = abort {
+            let pct = abort
+                .percentage
+                .as_ref()
+                .and_then(|p| p.value.value.as_ref())
+                .map_or(0.0, |v| v.value);
+            if let Some(status) = abort.http_status.as_ref().filter(|_| pct >= 100.0) {
+                self.out.outcome = Outcome::LocalReply;
+                self.out.http_status = Some(status.value.clamp(0, 999) as u16);
+                let status = status.value;
+                self.trace.step("result", StepOutcome::Info, || (format!("the fault filter aborts every request with {status} before it reaches the router"), vec![]));
+            }
+        }
         // Timeout and retries.
         if let Some(timeout) = route.timeout.as_ref() {
-            let text = timeout.value.to_string();
+            let text = proto_duration(timeout.value);
             self.out.timeout = if timeout.value.nanos == 0 { None } else { Some(text.clone()) };
             let span = timeout.span;
             self.trace.step("timeout", StepOutcome::Info, || {
@@ -946,7 +1006,7 @@ impl<'m> Eval<'m> {
                         }
                         retry_on.join(",")
                     };
-                    let per_try = retries.per_try_timeout.as_ref().map(|d| d.value.to_string());
+                    let per_try = retries.per_try_timeout.as_ref().map(|d| proto_duration(d.value));
                     self.out.retries = Some(Retries {
                         attempts,
                         per_try_timeout: per_try,
@@ -1000,6 +1060,14 @@ impl<'m> Eval<'m> {
             if tls {
                 let routes = spec.tls.as_ref().map_or(&[][..], |v| v.as_slice());
                 if routes.is_empty() {
+                    continue;
+                }
+                // Only matches istiod generates for this proxy replace the entry's own chain.
+                let generated = routes
+                    .iter()
+                    .flat_map(|r| r.matches.iter().flatten())
+                    .any(|m| tls_static(m, proxy, port).is_ok());
+                if !generated {
                     continue;
                 }
                 any_tls_routes = true;
@@ -1341,6 +1409,47 @@ impl<'m> Eval<'m> {
     }
 }
 
+/// The predicates istiod decides per proxy (§6.2): `port`, `gateways`, `sourceLabels`,
+/// `sourceNamespace`. A match failing them is not generated for this sidecar at all.
+fn http_static_match(proxy: &Proxy<'_>, m: &HttpMatchRequest, port: u32) -> Result<(), String> {
+    // Static predicates, decided by istiod for this proxy.
+    if let Some(p) = m.port.as_ref() {
+        if p.value != 0 && p.value != port {
+            return Err(format!("port {} is not the listener port {port}", p.value));
+        }
+    }
+    let gateways: Vec<&str> = m.gateways.iter().flatten().map(|g| g.value.as_str()).collect();
+    if !gateways.is_empty() {
+        if !gateways.contains(&"mesh") {
+            return Err("its gateways do not include mesh".into());
+        }
+    } else {
+        if let Some(labels) = m.source_labels.as_ref() {
+            for (key, value) in labels.iter() {
+                let ok = proxy.labels.iter().any(|(k, v)| *k == key.value && *v == value.value);
+                if !ok {
+                    return Err(format!(
+                        "sourceLabels {}={} is not a label of the caller",
+                        key.value, value.value
+                    ));
+                }
+            }
+        }
+        if let Some(ns) = m.source_namespace.as_ref() {
+            if ns.value != proxy.namespace {
+                return Err(format!("sourceNamespace {} is not {}", ns.value, proxy.namespace));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether istiod generates any Envoy route from this http entry for this proxy.
+fn http_route_generated(proxy: &Proxy<'_>, route: &HttpRoute, port: u32) -> bool {
+    let matches = route.matches.as_ref().map_or(&[][..], |v| v.as_slice());
+    matches.is_empty() || matches.iter().any(|m| http_static_match(proxy, m, port).is_ok())
+}
+
 fn l4_dests<'a>(
     routes: &'a [Spanned<crate::api::RouteDestination>],
     section: &str,
@@ -1423,6 +1532,17 @@ fn subnets_match(
     if hit { Ok(()) } else { Err(format!("{ip} is not in destinationSubnets")) }
 }
 
+fn tls_static(m: &TlsMatchAttributes, proxy: &Proxy<'_>, port: u32) -> Result<(), String> {
+    static_l4(
+        proxy,
+        port,
+        m.port.as_ref(),
+        m.gateways.as_ref().map(|g| &g.value),
+        m.source_labels.as_ref(),
+        m.source_namespace.as_ref(),
+    )
+}
+
 fn tls_match(
     m: &TlsMatchAttributes,
     proxy: &Proxy<'_>,
@@ -1469,6 +1589,24 @@ fn tcp_match(
         m.source_namespace.as_ref(),
     )?;
     subnets_match(m.destination_subnets.as_ref().map(|s| &s.value), dest_ip)
+}
+
+/// A duration as protobuf JSON and Envoy's config dump print it: seconds, with 3, 6 or 9
+/// fractional digits when needed (`60s`, `0.250s`).
+pub(crate) fn proto_duration(duration: crate::decode::Duration) -> String {
+    let nanos = duration.nanos;
+    let sign = if nanos < 0 { "-" } else { "" };
+    let nanos = nanos.unsigned_abs();
+    let (secs, frac) = (nanos / 1_000_000_000, nanos % 1_000_000_000);
+    if frac == 0 {
+        format!("{sign}{secs}s")
+    } else if frac % 1_000_000 == 0 {
+        format!("{sign}{secs}.{:03}s", frac / 1_000_000)
+    } else if frac % 1_000 == 0 {
+        format!("{sign}{secs}.{:06}s", frac / 1_000)
+    } else {
+        format!("{sign}{secs}.{frac:09}s")
+    }
 }
 
 pub(crate) fn default_retries() -> Retries {
@@ -1563,8 +1701,18 @@ impl Mesh {
         None
     }
 
+    /// Whether istiod generates any HTTP route of this VirtualService for the proxy on `port`.
+    fn vs_generates_http(&self, vs: u32, proxy: &Proxy<'_>, port: u32) -> bool {
+        let res = &self.config.resources[self.virtual_services[vs as usize].resource];
+        let Spec::VirtualService(spec) = &res.spec else { return false };
+        spec.http.iter().flatten().any(|route| http_route_generated(proxy, route, port))
+    }
+
     /// A visible VirtualService naming `host` exactly when no ServiceEntry does (§6.1 port-80 rule).
     fn non_registry_vs(&self, host: &str, proxy: &Proxy<'_>) -> Option<u32> {
+        if !self.service_hosts.exact(host).is_empty() {
+            return None;
+        }
         self.first_in_order(self.vs_hosts.exact(host), proxy)
     }
 

@@ -111,7 +111,24 @@ impl Mesh {
                 variant
             })
             .collect();
-        let destinations = base.destinations.clone();
+        // Passthrough and blackhole traffic has no route destinations; count it under its
+        // cluster (or the local reply) so every request lands somewhere.
+        let mut destinations = base.destinations.clone();
+        if destinations.is_empty() {
+            let cluster = base.cluster.clone().unwrap_or_else(|| match base.http_status {
+                Some(status) => format!("local reply {status}"),
+                None => "connection closed".to_string(),
+            });
+            destinations.push(super::Destination {
+                cluster,
+                host: String::new(),
+                subset: None,
+                port: None,
+                weight: 100,
+                percent: 100.0,
+                exists: true,
+            });
+        }
         let total: u64 = destinations.iter().map(|d| u64::from(d.weight)).sum();
         // Explanations per (caller, destination), computed on first use.
         let mut cache: Vec<Option<super::Explanation>> =

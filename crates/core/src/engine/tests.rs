@@ -77,7 +77,7 @@ fn reference_covering(patterns: &[String], name: &str, strict: bool) -> Vec<Stri
             None => false,
         })
         .collect();
-    hits.sort_by(|a, b| b.len().cmp(&a.len()));
+    hits.sort_by_key(|p| std::cmp::Reverse(p.len()));
     hits.dedup();
     hits.into_iter().map(|p| p[1..].to_string()).collect()
 }
