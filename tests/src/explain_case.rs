@@ -283,6 +283,13 @@ pub fn run_case(name: &str, text: &str) -> Result<(), String> {
             std::path::Path::new(&dir).join(format!("{}.json", name.replace(['/', '\\'], "__")));
         let _ = std::fs::write(file, pretty());
     }
+    // Every face relies on the documented shape: check the request and the answer against it.
+    let schema_errors = |what: &str, schema: &str, value: &Value| {
+        crate::schema::validate(&crate::schema::contract_schema(schema), value)
+            .map_err(|errors| format!("{name}: the {what} breaks {schema}.schema.json: {errors:?}"))
+    };
+    schema_errors("request", "request", &case.request)?;
+    schema_errors("explanation", "explanation", &actual)?;
     if let Some((path, expected, got)) = subset_diff(&case.expect, &actual) {
         return Err(format!(
             "{name}: explanation differs at {path}\n  expected: {expected}\n  actual:   {got}\n--- actual explanation\n{}",
@@ -301,6 +308,7 @@ pub fn run_case(name: &str, text: &str) -> Result<(), String> {
     if let Some(sim) = &case.simulate {
         let result = meshroute_wire::simulate(&sources, &case.request, sim.n, sim.seed)
             .map_err(|why| format!("{name}: simulate refused the request: {why}"))?;
+        schema_errors("simulation", "simulation", &result)?;
         check_simulation(sim, &result).map_err(|why| {
             format!(
                 "{name}: {why}\n--- actual simulation\n{}",
