@@ -104,10 +104,6 @@ impl HostTable {
             self.wildcard.get(suffix).map(|ids| (suffix, ids.as_slice()))
         })
     }
-
-    pub(crate) fn exact_patterns(&self) -> impl Iterator<Item = (&str, &[u32])> {
-        self.exact.iter().map(|(host, ids)| (&**host, ids.as_slice()))
-    }
 }
 
 /// Where a resource is exported (`exportTo` after mesh defaults).
@@ -310,10 +306,23 @@ pub struct Mesh {
     pub(crate) cidr_services: Vec<(IpAddr, u8, u32)>,
     /// Services with an HTTP-kind port, by port number (oldest first).
     pub(crate) http_by_port: FastMap<u32, Vec<u32>>,
+    /// Ports with an HTTP-kind port on a public service, and (port, namespace) pairs for
+    /// services exported to named namespaces: whether a proxy has an HTTP listener on a port
+    /// is then two probes rather than a scan.
+    pub(crate) http_public_ports: FastMap<u32, ()>,
+    pub(crate) http_namespace_ports: FastMap<(u32, String), ()>,
+    /// Lint findings by the resource they are about, and those about no resource.
+    pub(crate) lint_by_resource: FastMap<(&'static str, String, String), Vec<usize>>,
+    pub(crate) lint_unattached: Vec<usize>,
+    /// DestinationRule entries by expanded host.
+    pub(crate) dr_by_host: FastMap<String, Vec<u32>>,
     /// Services with a TCP-kind port, by port number (oldest first).
     pub(crate) tcp_by_port: FastMap<u32, Vec<u32>>,
     pub(crate) virtual_services: Vec<VsEntry>,
     pub(crate) vs_hosts: HostTable,
+    /// VirtualServices with an exact host that a wildcard ServiceEntry host covers, by that
+    /// wildcard's suffix: TCP and TLS routing considers them (`Matches` is symmetric).
+    pub(crate) vs_under_wildcard: FastMap<Box<str>, Vec<u32>>,
     pub(crate) destination_rules: Vec<DrEntry>,
     pub(crate) dr_namespace_local: FastMap<String, DrScope>,
     pub(crate) dr_exported: FastMap<String, DrScope>,
@@ -369,9 +378,15 @@ impl Mesh {
             by_auto_address: FastMap::default(),
             cidr_services: Vec::new(),
             http_by_port: FastMap::default(),
+            http_public_ports: FastMap::default(),
+            http_namespace_ports: FastMap::default(),
+            lint_by_resource: FastMap::default(),
+            lint_unattached: Vec::new(),
+            dr_by_host: FastMap::default(),
             tcp_by_port: FastMap::default(),
             virtual_services: Vec::new(),
             vs_hosts: HostTable::default(),
+            vs_under_wildcard: FastMap::default(),
             destination_rules: Vec::new(),
             dr_namespace_local: FastMap::default(),
             dr_exported: FastMap::default(),
@@ -390,6 +405,17 @@ impl Mesh {
         mesh.index_services(&config, mesh_se_export.as_deref());
         mesh.index_virtual_services(&config, mesh_vs_export.as_deref());
         mesh.index_destination_rules(&config, mesh_dr_export.as_deref());
+        mesh.index_vs_under_wildcards();
+        for (index, diagnostic) in mesh.lint.iter().enumerate() {
+            match &diagnostic.resource {
+                Some(resource) => mesh
+                    .lint_by_resource
+                    .entry((resource.kind, resource.namespace.clone(), resource.name.clone()))
+                    .or_default()
+                    .push(index),
+                None => mesh.lint_unattached.push(index),
+            }
+        }
         mesh.config = config;
         mesh
     }
@@ -494,8 +520,20 @@ impl Mesh {
                 for port in &service.ports {
                     if port.serves_http() {
                         self.http_by_port.entry(port.number).or_default().push(id);
+                        match &service.export_to {
+                            ExportTo::Public => {
+                                self.http_public_ports.insert(port.number, ());
+                            }
+                            ExportTo::Namespaces(list) => {
+                                for ns in list {
+                                    self.http_namespace_ports.insert((port.number, ns.clone()), ());
+                                }
+                            }
+                            ExportTo::Nobody => {}
+                        }
                     }
-                    if port.serves_tcp() {
+                    // Only entries without explicit addresses can own a port-wide TCP chain.
+                    if port.serves_tcp() && service.addresses.is_empty() {
                         self.tcp_by_port.entry(port.number).or_default().push(id);
                     }
                 }
@@ -550,6 +588,25 @@ impl Mesh {
                 hosts,
                 age: res.age_key(),
             });
+        }
+    }
+
+    /// For every exact VirtualService host, every wildcard service suffix that covers it.
+    fn index_vs_under_wildcards(&mut self) {
+        let mut found: Vec<(Box<str>, u32)> = Vec::new();
+        for (id, vs) in self.virtual_services.iter().enumerate() {
+            for vs_host in vs.hosts.iter().filter(|h| !host::is_wildcard(h)) {
+                let lower = vs_host.to_ascii_lowercase();
+                for (suffix, _) in self.service_hosts.covering(&lower, false) {
+                    found.push((suffix.into(), id as u32));
+                }
+            }
+        }
+        for (suffix, id) in found {
+            let ids = self.vs_under_wildcard.entry(suffix).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
         }
     }
 
@@ -652,6 +709,7 @@ impl Mesh {
             }
         }
         let id = self.destination_rules.len() as u32;
+        self.dr_by_host.entry(host.to_ascii_lowercase()).or_default().push(id);
         self.destination_rules.push(DrEntry {
             resources: vec![resource],
             host: host.to_string(),

@@ -307,6 +307,11 @@ impl Mesh {
     /// Whether the wildcard listener on `port` has an HTTP chain for this proxy: some visible
     /// service declares an HTTP-kind port with that number.
     pub(crate) fn has_http_chain(&self, port: u32, proxy: &Proxy<'_>) -> bool {
+        if proxy.sidecar.is_none() {
+            return self.http_public_ports.contains_key(&port)
+                || self.http_namespace_ports.contains_key(&(port, proxy.namespace.to_string()));
+        }
+        // A Sidecar narrows what is imported: check the services themselves.
         self.http_by_port.get(&port).into_iter().flatten().any(|&id| {
             let service = &self.services[id as usize];
             service.export_to.visible_to(proxy.namespace) && self.imported(service, proxy)

@@ -70,22 +70,15 @@ impl Mesh {
         // Findings on what the request touched or names (a losing VirtualService, a rule that
         // never applies, an entry on the destination address), and findings on no resource at
         // all (a YAML syntax error may have cut the configuration short).
-        eval.out.diagnostics = self
-            .lint
-            .iter()
-            .filter(|diagnostic| {
-                diagnostic.resource.is_none()
-                    || diagnostic.resource.as_ref().is_some_and(|resource| {
-                        touched.iter().any(|&index| {
-                            let res = &self.config.resources[index];
-                            res.kind.as_str() == resource.kind
-                                && res.namespace.value == resource.namespace
-                                && res.name.value == resource.name
-                        })
-                    })
-            })
-            .cloned()
-            .collect();
+        let mut picked: Vec<usize> = self.lint_unattached.clone();
+        for index in touched {
+            let res = &self.config.resources[index];
+            let key = (res.kind.as_str(), res.namespace.value.clone(), res.name.value.clone());
+            picked.extend(self.lint_by_resource.get(&key).into_iter().flatten());
+        }
+        picked.sort_unstable();
+        picked.dedup();
+        eval.out.diagnostics = picked.into_iter().map(|index| self.lint[index].clone()).collect();
         eval.out
     }
 
@@ -107,10 +100,11 @@ impl Mesh {
                     .map(|&id| self.virtual_services[id as usize].resource),
             );
             out.extend(
-                self.destination_rules
-                    .iter()
-                    .filter(|dr| dr.host.eq_ignore_ascii_case(&host))
-                    .flat_map(|dr| dr.resources.iter().copied()),
+                self.dr_by_host
+                    .get(&host)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|&id| self.destination_rules[id as usize].resources.iter().copied()),
             );
         }
         if let Some(ip) = request.dest_ip {
@@ -1723,12 +1717,9 @@ impl Mesh {
         for (_, more) in self.vs_hosts.covering(needle, false) {
             ids.extend_from_slice(more);
         }
-        if host::is_wildcard(service_host) {
-            for (pattern, more) in self.vs_hosts.exact_patterns() {
-                if host::matches(pattern, service_host) {
-                    ids.extend_from_slice(more);
-                }
-            }
+        if let Some(suffix) = service_host.strip_prefix('*') {
+            let lower = suffix.to_ascii_lowercase();
+            ids.extend(self.vs_under_wildcard.get(lower.as_str()).into_iter().flatten());
         }
         ids.sort_unstable();
         ids.dedup();

@@ -297,7 +297,10 @@ fn lint_virtual_services(
             match first_by_host.get(&expanded) {
                 Some((first, first_audience))
                     if !std::ptr::eq(*first, resource)
-                        && audiences_overlap(first_audience, &vs_audience) =>
+                        && shadowed_somewhere(
+                            (&first.namespace.value, first_audience),
+                            (namespace, &vs_audience),
+                        ) =>
                 {
                     ctx.report(
                         &codes::CONFLICTING_VIRTUAL_SERVICES,
@@ -319,6 +322,29 @@ fn lint_virtual_services(
         for (destination, path) in destinations(spec) {
             lint_destination(&mut ctx, destination, &path, registry, rules);
         }
+    }
+}
+
+/// Whether the newer VirtualService loses to the older one for some namespace both reach.
+/// Sidecars rank VirtualServices private to their namespace first, then those exported to it by
+/// name, then public ones, and only then by age (`SelectVirtualServices`, §3.5), so a newer
+/// rule private to its namespace is not ignored there.
+fn shadowed_somewhere(
+    older: (&str, &Option<Vec<String>>),
+    newer: (&str, &Option<Vec<String>>),
+) -> bool {
+    let rank = |(own, audience): (&str, &Option<Vec<String>>), namespace: &str| match audience {
+        None => 2,
+        Some(list) if list.len() == 1 && list[0] == own && own == namespace => 0,
+        Some(_) => 1,
+    };
+    match newer.1 {
+        // A public newer rule ranks last everywhere: any overlap shadows it.
+        None => audiences_overlap(older.1, newer.1),
+        Some(list) => list
+            .iter()
+            .filter(|namespace| reaches(older.1, namespace))
+            .any(|namespace| rank(older, namespace) <= rank(newer, namespace)),
     }
 }
 
