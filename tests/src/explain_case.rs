@@ -290,6 +290,7 @@ pub fn run_case(name: &str, text: &str) -> Result<(), String> {
     };
     schema_errors("request", "request", &case.request)?;
     schema_errors("explanation", "explanation", &actual)?;
+    check_fast_path(name, &sources, &case.request, &actual)?;
     if let Some((path, expected, got)) = subset_diff(&case.expect, &actual) {
         return Err(format!(
             "{name}: explanation differs at {path}\n  expected: {expected}\n  actual:   {got}\n--- actual explanation\n{}",
@@ -317,6 +318,39 @@ pub fn run_case(name: &str, text: &str) -> Result<(), String> {
         })?;
     }
     Ok(())
+}
+
+/// The Envoy filter calls `Mesh::classify`, which skips the story; it must still reach the same
+/// decision as the full explanation.
+fn check_fast_path(
+    name: &str,
+    sources: &[Source<'_>],
+    request: &Value,
+    explanation: &Value,
+) -> Result<(), String> {
+    let mesh = meshroute_wire::build_mesh(sources);
+    let request = meshroute_wire::parse_request(request).map_err(|why| format!("{name}: {why}"))?;
+    let fast = mesh.classify(&request);
+    let entry = fast.service_entry.map(|e| {
+        serde_json::json!({"namespace": e.namespace, "name": e.name, "host": e.host, "match": e.match_kind.as_str()})
+    });
+    let route = fast.virtual_service.map(|r| {
+        serde_json::json!({"namespace": r.namespace, "name": r.name, "route": r.route})
+    });
+    let got = serde_json::json!({
+        "outcome": fast.outcome.as_str(),
+        "http_status": fast.http_status,
+        "cluster": fast.cluster,
+        "subset": fast.subset,
+        "service_entry": entry,
+        "virtual_service": route,
+    });
+    match subset_diff(&got, explanation) {
+        None => Ok(()),
+        Some((path, fast, full)) => Err(format!(
+            "{name}: the fast path disagrees with the explanation at {path}: classify says {fast}, explain says {full}"
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -163,7 +163,7 @@ impl Mesh {
         let members: Vec<u32> = if primary.resolution == Resolution::DnsRoundRobin {
             vec![target.selected.primary]
         } else {
-            target.selected.members.clone()
+            target.selected.all().collect()
         };
         for id in members {
             let service = &self.services[id as usize];
@@ -250,6 +250,7 @@ impl Mesh {
     }
 
     /// Why a DNS subset cluster would not be generated: its selector leaves no endpoint.
+    /// Checked without building the endpoint list, since the fast path asks too.
     pub(crate) fn empty_dns_subset(&self, target: &Target, proxy: &Proxy<'_>) -> Option<String> {
         let primary = &self.services[target.selected.primary as usize];
         if !matches!(primary.resolution, Resolution::Dns | Resolution::DnsRoundRobin) {
@@ -258,18 +259,51 @@ impl Mesh {
         let subset = target.subset.as_deref()?;
         let dr = self.destination_rule_for(target.selected.primary, proxy)?;
         let (_, _, definition) = self.find_subset(dr, subset)?;
-        let labels: Vec<(String, String)> = definition
-            .labels
-            .iter()
-            .flat_map(|l| l.iter())
-            .map(|(k, v)| (k.value.clone(), v.value.clone()))
-            .collect();
-        let (_, endpoints) =
-            self.endpoints(target, &super::Request::default(), None, Some(&labels));
-        endpoints.is_empty().then(|| {
-            format!("subset {subset} selects no endpoint of the DNS entry, and istiod skips DNS clusters without endpoints")
-        })
+        let wanted: &[(Spanned<String>, Spanned<String>)] =
+            definition.labels.as_ref().map_or(&[], |labels| labels.entries.as_slice());
+        let round_robin = primary.resolution == Resolution::DnsRoundRobin;
+        let members = std::iter::once(target.selected.primary)
+            .chain(target.selected.others.iter().copied().filter(|_| !round_robin));
+        for id in members {
+            let service = &self.services[id as usize];
+            if service.port(target.port).is_none() {
+                continue;
+            }
+            let spec = service.spec(&self.config);
+            let endpoints = spec.endpoints.as_ref().map_or(&[][..], |v| v.as_slice());
+            if endpoints.is_empty() {
+                // The synthesized host endpoint carries no labels.
+                if spec.workload_selector.is_none() && wanted.is_empty() {
+                    return None;
+                }
+                continue;
+            }
+            let take = if round_robin { 1 } else { endpoints.len() };
+            for endpoint in endpoints.iter().take(take) {
+                let locality = endpoint.locality.as_ref().map_or("", |l| l.value.as_str());
+                let selected = wanted.iter().all(|(key, value)| {
+                    let own = endpoint
+                        .labels
+                        .as_ref()
+                        .and_then(|labels| labels.get(&key.value))
+                        .is_some_and(|v| v.value == value.value);
+                    own || topology_label(locality, &key.value) == Some(value.value.as_str())
+                });
+                if selected {
+                    return None;
+                }
+            }
+        }
+        Some(format!(
+            "subset {subset} selects no endpoint of the DNS entry, and istiod skips DNS clusters without endpoints"
+        ))
     }
+}
+
+/// The value of a topology label istiod derives from a `region/zone/subzone` locality.
+fn topology_label<'a>(locality: &'a str, key: &str) -> Option<&'a str> {
+    let position = [REGION, ZONE, SUBZONE].iter().position(|k| *k == key)?;
+    locality.split('/').nth(position).filter(|part| !part.is_empty())
 }
 
 /// Endpoint labels plus the topology labels istiod derives from its locality.

@@ -22,7 +22,19 @@ pub(crate) struct Proxy<'r> {
 #[derive(Clone, Debug)]
 pub(crate) struct Selected {
     pub(crate) primary: u32,
-    pub(crate) members: Vec<u32>,
+    /// The other same-namespace entries for the host, oldest first (usually none).
+    pub(crate) others: Vec<u32>,
+}
+
+impl Selected {
+    /// The primary entry, then the others.
+    pub(crate) fn all(&self) -> impl Iterator<Item = u32> + '_ {
+        std::iter::once(self.primary).chain(self.others.iter().copied())
+    }
+
+    pub(crate) fn contains(&self, id: u32) -> bool {
+        self.primary == id || self.others.contains(&id)
+    }
 }
 
 /// Where the connection goes inside the sidecar.
@@ -30,10 +42,50 @@ pub(crate) enum Chain {
     /// The HTTP connection manager of the wildcard listener: routing by Host follows.
     Http,
     /// A TCP or TLS filter chain that proxies to a service.
-    Service { selected: Selected, match_kind: MatchKind, listener: String },
+    Service { selected: Selected, match_kind: MatchKind, listener: ListenerName },
     /// No listener or chain takes it: the passthrough chain of `virtualOutbound` (or of the
     /// port's listener).
-    CatchAll { listener: String, reason: String },
+    CatchAll { reason: CatchAllReason },
+}
+
+/// Envoy's listener name (`<bind>_<port>`), kept as data until someone prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ListenerName {
+    Address(IpAddr, u32),
+    Wildcard(u32),
+}
+
+impl std::fmt::Display for ListenerName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListenerName::Address(ip, port) => write!(f, "{ip}_{port}"),
+            ListenerName::Wildcard(port) => write!(f, "0.0.0.0_{port}"),
+        }
+    }
+}
+
+/// Why a connection ends on the passthrough chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CatchAllReason {
+    NoHttpListener(u32),
+    NoSniChain(u32),
+    NoTcpChain(u32),
+}
+
+impl CatchAllReason {
+    pub(crate) fn describe(self, sni: Option<&str>) -> String {
+        match self {
+            CatchAllReason::NoHttpListener(port) => {
+                format!("no HTTP listener on port {port} and no TCP chain takes the connection")
+            }
+            CatchAllReason::NoSniChain(port) => {
+                format!("no filter chain on port {port} matches SNI {}", sni.unwrap_or("(none)"))
+            }
+            CatchAllReason::NoTcpChain(port) => {
+                format!("no TCP listener on port {port} takes the connection")
+            }
+        }
+    }
 }
 
 impl Mesh {
@@ -125,10 +177,14 @@ impl Mesh {
                 })
             })
             .or_else(|| visible().next())?;
+        if ids.len() == 1 {
+            return Some(Selected { primary, others: Vec::new() });
+        }
         let namespace = &self.services[primary as usize].namespace;
-        let members =
-            visible().filter(|&id| self.services[id as usize].namespace == *namespace).collect();
-        Some(Selected { primary, members })
+        let others = visible()
+            .filter(|&id| id != primary && self.services[id as usize].namespace == *namespace)
+            .collect();
+        Some(Selected { primary, others })
     }
 
     /// The service for an exact (lowercased) hostname in this proxy's scope.
@@ -148,7 +204,7 @@ impl Mesh {
         }
         // Ports of later entries are merged in only when they agree on resolution and exportTo
         // (`canMergeServices`).
-        selected.members.iter().find_map(|&id| {
+        selected.others.iter().find_map(|&id| {
             let other = &self.services[id as usize];
             let compatible =
                 other.resolution == primary.resolution && other.export_to == primary.export_to;
@@ -220,7 +276,7 @@ impl Mesh {
                 else {
                     continue;
                 };
-                if selected.primary != id && !selected.members.contains(&id) {
+                if !selected.contains(id) {
                     continue;
                 }
                 if port_def.protocol == crate::protocol::Protocol::Unsupported
@@ -232,11 +288,11 @@ impl Mesh {
                 return Chain::Service {
                     selected,
                     match_kind: MatchKind::Address,
-                    listener: format!("{ip}_{port}"),
+                    listener: ListenerName::Address(ip, port),
                 };
             }
         }
-        let wildcard_listener = format!("0.0.0.0_{port}");
+        let wildcard_listener = ListenerName::Wildcard(port);
         // 2. The wildcard listener's chains. Plaintext HTTP goes to the HTTP chain when one exists.
         if request.protocol.is_http() && self.has_http_chain(port, proxy) {
             return Chain::Http;
@@ -295,13 +351,13 @@ impl Mesh {
             };
         }
         let reason = if request.protocol.is_http() {
-            format!("no HTTP listener on port {port} and no TCP chain takes the connection")
+            CatchAllReason::NoHttpListener(port)
         } else if request.protocol == RequestProtocol::Tls {
-            format!("no filter chain on port {port} matches SNI {}", host.unwrap_or("(none)"))
+            CatchAllReason::NoSniChain(port)
         } else {
-            format!("no TCP listener on port {port} takes the connection")
+            CatchAllReason::NoTcpChain(port)
         };
-        Chain::CatchAll { listener: "virtualOutbound".to_string(), reason }
+        Chain::CatchAll { reason }
     }
 
     /// Whether the wildcard listener on `port` has an HTTP chain for this proxy: some visible

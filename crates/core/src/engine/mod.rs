@@ -279,12 +279,59 @@ pub struct Explanation {
 }
 
 /// The per-request answer the Envoy filter needs: which entry, which cluster, what outcome.
+/// Names borrow from the [`Mesh`], so classifying allocates little.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Classification {
+pub struct Classification<'m> {
     pub outcome: Outcome,
     pub http_status: Option<u16>,
-    pub service_entry: Option<ServiceEntryMatch>,
-    pub virtual_service: Option<VirtualServiceMatch>,
+    pub service_entry: Option<EntryRef<'m>>,
+    pub virtual_service: Option<RouteRef<'m>>,
     pub cluster: Option<String>,
     pub subset: Option<String>,
+}
+
+/// A matched ServiceEntry host, borrowed from the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryRef<'m> {
+    pub namespace: &'m str,
+    pub name: &'m str,
+    pub host: &'m str,
+    pub match_kind: MatchKind,
+    pub location: &'static str,
+    pub resolution: &'static str,
+}
+
+impl EntryRef<'_> {
+    pub fn to_owned(&self) -> ServiceEntryMatch {
+        ServiceEntryMatch {
+            namespace: self.namespace.to_string(),
+            name: self.name.to_string(),
+            host: self.host.to_string(),
+            match_kind: self.match_kind,
+            location: self.location,
+            resolution: self.resolution,
+        }
+    }
+}
+
+/// The governing VirtualService and matching entry, borrowed from the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteRef<'m> {
+    pub namespace: &'m str,
+    pub name: &'m str,
+    pub section: &'static str,
+    pub route: Option<usize>,
+    pub route_name: Option<&'m str>,
+}
+
+impl RouteRef<'_> {
+    pub fn to_owned(&self) -> VirtualServiceMatch {
+        VirtualServiceMatch {
+            namespace: self.namespace.to_string(),
+            name: self.name.to_string(),
+            section: self.section,
+            route: self.route,
+            route_name: self.route_name.map(str::to_string),
+        }
+    }
 }

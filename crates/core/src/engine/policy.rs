@@ -633,8 +633,13 @@ impl<'m> Eval<'m> {
                 }
                 let sni = settings.sni.as_ref().map(|s| s.value.clone()).filter(|s| !s.is_empty());
                 let auto_sni = sni.is_none() && target.http;
-                let sent_sni =
-                    sni.clone().or_else(|| if auto_sni { request.normalized_host() } else { None });
+                let sent_sni = sni.clone().or_else(|| {
+                    if auto_sni {
+                        request.normalized_host().map(std::borrow::Cow::into_owned)
+                    } else {
+                        None
+                    }
+                });
                 let verify = if settings.insecure_skip_verify.as_ref().is_some_and(|v| v.value) {
                     "nothing (insecureSkipVerify)".to_string()
                 } else {

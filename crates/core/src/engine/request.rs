@@ -124,14 +124,19 @@ impl Request {
     }
 
     /// The host as Envoy matches it: lowercased, without `:port` and without a trailing dot.
-    pub fn normalized_host(&self) -> Option<String> {
+    /// Borrowed when the host is already in that form, as it usually is.
+    pub fn normalized_host(&self) -> Option<std::borrow::Cow<'_, str>> {
         let host = self.host.as_deref()?.trim();
         let host = strip_port(host);
         let host = host.strip_suffix('.').unwrap_or(host);
         if host.is_empty() {
             return None;
         }
-        Some(host.to_ascii_lowercase())
+        if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            Some(std::borrow::Cow::Owned(host.to_ascii_lowercase()))
+        } else {
+            Some(std::borrow::Cow::Borrowed(host))
+        }
     }
 
     /// All values of a header, in order (names compared case-insensitively). A `cookie` lookup

@@ -14,8 +14,8 @@ use super::matching::{self, Check};
 use super::request::{OutboundPolicy, Request};
 use super::trace::{StepOutcome, Trace};
 use super::{
-    Classification, ClusterType, Destination, Explanation, LoadBalancer, MatchKind, Outcome,
-    Retries, ServiceEntryMatch, Telemetry, VirtualServiceMatch,
+    Classification, ClusterType, Destination, EntryRef, Explanation, LoadBalancer, MatchKind,
+    Outcome, Retries, RouteRef, Telemetry,
 };
 
 /// Istio's default `retry_on` when a route sets no retries (`route/retry/retry.go`).
@@ -34,6 +34,29 @@ pub(crate) struct Eval<'m> {
     pub(crate) policy: OutboundPolicy,
     /// Follow this destination index instead of the heaviest (used by simulation).
     pub(crate) follow: Option<usize>,
+    /// Whether the caller wants the whole explanation; the fast path skips everything that
+    /// only serves the story (sentences, names, telemetry).
+    pub(crate) full: bool,
+    /// The ServiceEntry host matched, by service id.
+    pub(crate) se_hit: Option<(u32, MatchKind)>,
+    /// The VirtualService that governs the request and the entry that matched.
+    pub(crate) vs_hit: Option<VsHit>,
+}
+
+/// The governing VirtualService by resource index, its section and matching entry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct VsHit {
+    pub(crate) resource: usize,
+    pub(crate) section: &'static str,
+    pub(crate) route: Option<usize>,
+}
+
+/// Where the outbound traffic policy came from.
+enum Origin {
+    Request,
+    Sidecar(usize),
+    Mesh(usize),
+    Default,
 }
 
 /// The destination the explanation follows into DestinationRule and endpoints.
@@ -55,7 +78,8 @@ struct RouteDest<'a> {
     subset: Option<&'a str>,
     port: Option<u32>,
     weight: i32,
-    path: String,
+    /// Section, entry and destination index in the VirtualService, for references.
+    path: Option<(&'static str, usize, usize)>,
     span: Span,
 }
 
@@ -64,6 +88,18 @@ impl Mesh {
     pub fn explain(&self, request: &Request) -> Explanation {
         let mut eval = self.evaluate(request, true);
         eval.finish_details(request);
+        eval.out.service_entry = eval.se_hit.map(|hit| self.entry_ref(hit).to_owned());
+        eval.out.virtual_service = eval.vs_hit.map(|hit| self.route_ref(hit).to_owned());
+        // istio_stats reports empty labels as "unknown".
+        for label in [
+            &mut eval.out.telemetry.destination_service,
+            &mut eval.out.telemetry.destination_service_name,
+            &mut eval.out.telemetry.destination_service_namespace,
+        ] {
+            if label.is_empty() {
+                *label = "unknown".to_string();
+            }
+        }
         let mut touched = std::mem::take(&mut eval.trace.touched);
         touched.extend(self.related_resources(request));
         eval.out.steps = std::mem::take(&mut eval.trace.steps);
@@ -101,7 +137,7 @@ impl Mesh {
             );
             out.extend(
                 self.dr_by_host
-                    .get(&host)
+                    .get(&*host)
                     .into_iter()
                     .flatten()
                     .flat_map(|&id| self.destination_rules[id as usize].resources.iter().copied()),
@@ -120,15 +156,47 @@ impl Mesh {
     }
 
     /// The fast path the Envoy filter uses per request: entry, cluster and outcome, no story.
-    pub fn classify(&self, request: &Request) -> Classification {
+    pub fn classify(&self, request: &Request) -> Classification<'_> {
         let eval = self.evaluate(request, false);
         Classification {
             outcome: eval.out.outcome,
             http_status: eval.out.http_status,
-            service_entry: eval.out.service_entry,
-            virtual_service: eval.out.virtual_service,
+            service_entry: eval.se_hit.map(|hit| self.entry_ref(hit)),
+            virtual_service: eval.vs_hit.map(|hit| self.route_ref(hit)),
             cluster: eval.out.cluster,
             subset: eval.out.subset,
+        }
+    }
+
+    fn entry_ref(&self, (id, match_kind): (u32, MatchKind)) -> EntryRef<'_> {
+        let service = &self.services[id as usize];
+        EntryRef {
+            namespace: &service.namespace,
+            name: &self.config.resources[service.resource].name.value,
+            host: &service.host,
+            match_kind,
+            location: service.location.as_str(),
+            resolution: service.resolution.as_str(),
+        }
+    }
+
+    fn route_ref(&self, hit: VsHit) -> RouteRef<'_> {
+        let res = &self.config.resources[hit.resource];
+        let route_name = match (&res.spec, hit.route) {
+            (Spec::VirtualService(spec), Some(index)) if hit.section == "http" => spec
+                .http
+                .as_ref()
+                .and_then(|routes| routes.get(index))
+                .and_then(|route| route.name.as_ref())
+                .map(|name| name.value.as_str()),
+            _ => None,
+        };
+        RouteRef {
+            namespace: &res.namespace.value,
+            name: &res.name.value,
+            section: hit.section,
+            route: hit.route,
+            route_name,
         }
     }
 
@@ -144,6 +212,9 @@ impl Mesh {
     ) -> Eval<'_> {
         let mut eval = Eval {
             follow,
+            full: tracing,
+            se_hit: None,
+            vs_hit: None,
             mesh: self,
             trace: Trace::new(&self.config, tracing),
             out: empty_explanation(),
@@ -178,13 +249,19 @@ impl Mesh {
         let chain =
             self.select_chain(request, &proxy, port, dest_ip.map(|(ip, _)| ip), host.as_deref());
         match chain {
-            Chain::CatchAll { listener, reason } => {
-                eval.out.listener = Some(listener);
+            Chain::CatchAll { reason } => {
+                if eval.full {
+                    eval.out.listener = Some("virtualOutbound".to_string());
+                }
+                let reason =
+                    if eval.full { reason.describe(host.as_deref()) } else { String::new() };
                 eval.catch_all_tcp(request, port, dest_ip.map(|(ip, _)| ip), &reason);
             }
             Chain::Service { selected, match_kind, listener } => {
-                eval.out.listener = Some(listener.clone());
-                eval.matched_service(&selected, match_kind, port, host.as_deref(), &listener);
+                if eval.full {
+                    eval.out.listener = Some(listener.to_string());
+                }
+                eval.matched_service(&selected, match_kind, port, host.as_deref(), listener);
                 eval.route_l4(
                     request,
                     &proxy,
@@ -195,7 +272,9 @@ impl Mesh {
                 );
             }
             Chain::Http => {
-                eval.out.listener = Some(format!("0.0.0.0_{port}"));
+                if eval.full {
+                    eval.out.listener = Some(format!("0.0.0.0_{port}"));
+                }
                 eval.trace.step("listener", StepOutcome::Pass, || {
                     (
                         format!("listener 0.0.0.0_{port} has an HTTP chain; route configuration \"{port}\" picks the virtual host by Host"),
@@ -230,9 +309,9 @@ fn empty_explanation() -> Explanation {
         timeout: None,
         retries: None,
         telemetry: Telemetry {
-            destination_service: "unknown".to_string(),
-            destination_service_name: "unknown".to_string(),
-            destination_service_namespace: "unknown".to_string(),
+            destination_service: String::new(),
+            destination_service_name: String::new(),
+            destination_service_namespace: String::new(),
         },
         steps: Vec::new(),
         diagnostics: Vec::new(),
@@ -257,17 +336,29 @@ impl<'m> Eval<'m> {
             self.trace.touch(index);
         }
         let (policy, origin) = if let Some(mode) = request.outbound_policy {
-            (mode, "the request's override".to_string())
+            (mode, Origin::Request)
         } else if let Some((index, mode, _)) = sidecar_policy {
-            let res = &mesh.config.resources[index];
-            (mode, format!("Sidecar {}/{}", res.namespace.value, res.name.value))
+            (mode, Origin::Sidecar(index))
         } else if let Some((index, mode)) = mesh.mesh_policy {
-            let res = &mesh.config.resources[index];
-            (mode, format!("mesh config ({})", res.name.value))
+            (mode, Origin::Mesh(index))
         } else {
-            (OutboundPolicy::AllowAny, "Istio's default".to_string())
+            (OutboundPolicy::AllowAny, Origin::Default)
         };
         self.policy = policy;
+        if !self.full {
+            return;
+        }
+        let origin = match origin {
+            Origin::Request => "the request's override".to_string(),
+            Origin::Sidecar(index) => {
+                let res = &mesh.config.resources[index];
+                format!("Sidecar {}/{}", res.namespace.value, res.name.value)
+            }
+            Origin::Mesh(index) => {
+                format!("mesh config ({})", mesh.config.resources[index].name.value)
+            }
+            Origin::Default => "Istio's default".to_string(),
+        };
         let namespace = proxy.namespace.to_string();
         let sidecar_ref = proxy.sidecar;
         let sidecar_span = sidecar_policy.map(|(_, _, span)| span);
@@ -317,30 +408,26 @@ impl<'m> Eval<'m> {
         match_kind: MatchKind,
         port: u32,
         host: Option<&str>,
-        listener: &str,
+        listener: super::listener::ListenerName,
     ) {
         let service = &self.mesh.services[selected.primary as usize];
         let res = &self.mesh.config.resources[service.resource];
-        for &member in &selected.members {
+        for member in selected.all() {
             let index = self.mesh.services[member as usize].resource;
             self.trace.touch(index);
         }
-        self.out.service_entry = Some(ServiceEntryMatch {
-            namespace: service.namespace.clone(),
-            name: res.name.value.clone(),
-            host: service.host.clone(),
-            match_kind,
-            location: service.location.as_str(),
-            resolution: service.resolution.as_str(),
-        });
+        self.se_hit = Some((selected.primary, match_kind));
+        if !self.full {
+            return;
+        }
         let se_ref = self.se_ref(selected.primary);
-        let name = res.name.value.clone();
-        let ns = service.namespace.clone();
-        let se_host = service.host.clone();
-        let merged = selected.members.len();
+        let name = &res.name.value;
+        let ns = &service.namespace;
+        let se_host = &service.host;
+        let merged = selected.others.len() + 1;
         self.trace.step("service_entry", StepOutcome::Pass, || {
             let how = match match_kind {
-                MatchKind::Exact => format!("{} equals host {se_host}", if listener.starts_with("0.0.0.0") && host.is_some() { "the name" } else { "the host" }),
+                MatchKind::Exact => format!("{} equals host {se_host}", if matches!(listener, super::listener::ListenerName::Wildcard(_)) && host.is_some() { "the name" } else { "the host" }),
                 MatchKind::Wildcard => format!("{} is covered by wildcard host {se_host}", host.unwrap_or("?")),
                 MatchKind::Address => format!("the destination address belongs to {se_host} (listener {listener})"),
                 MatchKind::Port => format!("{se_host} declares TCP port {port} without addresses, so its chain on {listener} takes every connection to port {port}"),
@@ -377,7 +464,9 @@ impl<'m> Eval<'m> {
                         weight: 1,
                     });
                 }
-                self.out.telemetry.destination_service_name = "PassthroughCluster".into();
+                if self.full {
+                    self.out.telemetry.destination_service_name = "PassthroughCluster".into();
+                }
                 self.trace.step("result", StepOutcome::Info, || {
                     ("ALLOW_ANY: PassthroughCluster forwards to the original destination, unmanaged (no DestinationRule, no retries)".into(), vec![])
                 });
@@ -386,7 +475,9 @@ impl<'m> Eval<'m> {
                 self.out.outcome = Outcome::Blackhole;
                 self.out.cluster = Some("BlackHoleCluster".into());
                 self.out.envoy_cluster_type = Some(ClusterType::Static);
-                self.out.telemetry.destination_service_name = "BlackHoleCluster".into();
+                if self.full {
+                    self.out.telemetry.destination_service_name = "BlackHoleCluster".into();
+                }
                 self.trace.step("result", StepOutcome::Fail, || {
                     ("REGISTRY_ONLY: BlackHoleCluster has no endpoints, so the connection is closed".into(), vec![])
                 });
@@ -406,11 +497,13 @@ impl<'m> Eval<'m> {
         dest_ip: Option<IpAddr>,
     ) {
         let mesh = self.mesh;
-        let raw_host = request.host.clone().unwrap_or_default();
-        self.out.telemetry.destination_service =
-            if raw_host.is_empty() { "unknown".into() } else { raw_host.clone() };
-        self.out.telemetry.destination_service_name =
-            self.out.telemetry.destination_service.clone();
+        if self.full {
+            let raw_host = request.host.clone().unwrap_or_default();
+            self.out.telemetry.destination_service =
+                if raw_host.is_empty() { "unknown".into() } else { raw_host };
+            self.out.telemetry.destination_service_name =
+                self.out.telemetry.destination_service.clone();
+        }
         let matched = host.and_then(|h| mesh.match_virtual_host(h, port, proxy));
         // Non-registry VirtualService hosts get a virtual host on port 80 only (§6.1); its exact
         // domain outranks a wildcard entry's.
@@ -445,7 +538,9 @@ impl<'m> Eval<'m> {
                             weight: 1,
                         });
                     }
-                    self.out.telemetry.destination_service_name = "PassthroughCluster".into();
+                    if self.full {
+                        self.out.telemetry.destination_service_name = "PassthroughCluster".into();
+                    }
                     self.trace.step("virtual_host", StepOutcome::Fail, || {
                         (format!("no virtual host in route \"{port}\" matches {shown}; the catch-all virtual host allow_any sends it to PassthroughCluster (ALLOW_ANY)"), vec![])
                     });
@@ -453,7 +548,9 @@ impl<'m> Eval<'m> {
                 OutboundPolicy::RegistryOnly => {
                     self.out.outcome = Outcome::Blackhole;
                     self.out.http_status = Some(502);
-                    self.out.telemetry.destination_service_name = "BlackHoleCluster".into();
+                    if self.full {
+                        self.out.telemetry.destination_service_name = "BlackHoleCluster".into();
+                    }
                     self.trace.step("virtual_host", StepOutcome::Fail, || {
                         (format!("no virtual host in route \"{port}\" matches {shown}; the catch-all virtual host block_all answers 502 (REGISTRY_ONLY)"), vec![])
                     });
@@ -461,9 +558,14 @@ impl<'m> Eval<'m> {
             }
             return;
         };
-        let listener = format!("0.0.0.0_{port}");
-        self.matched_service(&selected, match_kind, port, host, &listener);
-        let service_host = mesh.services[selected.primary as usize].host.clone();
+        self.matched_service(
+            &selected,
+            match_kind,
+            port,
+            host,
+            super::listener::ListenerName::Wildcard(port),
+        );
+        let service_host = mesh.services[selected.primary as usize].host.as_str();
         let governing = mesh.governing_vs(&service_host, proxy);
         // A VirtualService none of whose routes istiod generates for this proxy (matches on
         // another port, other source labels...) yields no virtual host: the default one stays.
@@ -493,7 +595,7 @@ impl<'m> Eval<'m> {
                     subset: None,
                     port: None,
                     weight: 0,
-                    path: String::new(),
+                    path: None,
                     span: Span::default(),
                 };
                 self.resolve_destinations(proxy, &[dest], port, true, false, None);
@@ -519,15 +621,9 @@ impl<'m> Eval<'m> {
         let res = &mesh.config.resources[entry.resource];
         let Spec::VirtualService(spec) = &res.spec else { return };
         self.trace.touch(entry.resource);
-        let vs_name = res.name.value.clone();
-        let vs_ns = res.namespace.value.clone();
-        self.out.virtual_service = Some(VirtualServiceMatch {
-            namespace: vs_ns.clone(),
-            name: vs_name.clone(),
-            section: "http",
-            route: None,
-            route_name: None,
-        });
+        let vs_name = &res.name.value;
+        let vs_ns = &res.namespace.value;
+        self.vs_hit = Some(VsHit { resource: entry.resource, section: "http", route: None });
         let _ = selected;
         let vs_index = entry.resource;
         self.trace.step("virtual_service", StepOutcome::Pass, || {
@@ -546,10 +642,9 @@ impl<'m> Eval<'m> {
         for (index, route) in routes.iter().enumerate() {
             match self.http_route_matches(request, proxy, route, port) {
                 Ok(which) => {
-                    let route_name = route.name.as_ref().map(|n| n.value.clone());
-                    if let Some(vsm) = self.out.virtual_service.as_mut() {
-                        vsm.route = Some(index);
-                        vsm.route_name = route_name.clone();
+                    let route_name = route.name.as_ref().map(|n| n.value.as_str());
+                    if let Some(hit) = self.vs_hit.as_mut() {
+                        hit.route = Some(index);
                     }
                     let path = match which {
                         Some(m) => format!("spec.http[{index}].match[{m}]"),
@@ -621,6 +716,7 @@ impl<'m> Eval<'m> {
         for (index, m) in matches.iter().enumerate() {
             match self.http_match(request, proxy, m, port) {
                 Check::Match => return Ok(Some(index)),
+                Check::Miss(_) if !self.full => {}
                 Check::Miss(reason) => reasons.push(if matches.len() > 1 {
                     format!("match[{index}]: {reason}")
                 } else {
@@ -629,6 +725,11 @@ impl<'m> Eval<'m> {
             }
         }
         Err(reasons.join("; "))
+    }
+
+    /// A failed condition; its sentence is only written when someone will read it.
+    fn miss(&self, reason: impl FnOnce() -> String) -> Check {
+        Check::Miss(if self.full { reason() } else { String::new() })
     }
 
     fn http_match(
@@ -640,7 +741,7 @@ impl<'m> Eval<'m> {
     ) -> Check {
         let regexes = &self.mesh.regexes;
         if let Err(reason) = http_static_match(proxy, m, port) {
-            return Check::Miss(reason);
+            return self.miss(|| reason.describe(proxy));
         }
         // Runtime predicates, evaluated by Envoy per request.
         if let Some(uri) = m.uri.as_ref() {
@@ -654,10 +755,9 @@ impl<'m> Eval<'m> {
             match matching::string_match(regexes, uri, value, ignore_case && uri.regex.is_none()) {
                 Ok(true) => {}
                 Ok(false) => {
-                    return Check::Miss(format!(
-                        "uri {} does not match {value}",
-                        matching::describe(uri)
-                    ));
+                    return self.miss(|| {
+                        format!("uri {} does not match {value}", matching::describe(uri))
+                    });
                 }
                 Err(e) => return Check::Miss(e),
             }
@@ -668,14 +768,13 @@ impl<'m> Eval<'m> {
             (&m.scheme, "scheme", Some("http".to_string())),
         ] {
             if let Some(matcher) = field.as_ref() {
-                let Some(value) = value else { return Check::Miss(format!("{name} is absent")) };
+                let Some(value) = value else { return self.miss(|| format!("{name} is absent")) };
                 match matching::string_match(regexes, matcher, &value, false) {
                     Ok(true) => {}
                     Ok(false) => {
-                        return Check::Miss(format!(
-                            "{name} {} does not match {value}",
-                            matching::describe(matcher)
-                        ));
+                        return self.miss(|| {
+                            format!("{name} {} does not match {value}", matching::describe(matcher))
+                        });
                     }
                     Err(e) => return Check::Miss(e),
                 }
@@ -740,6 +839,9 @@ impl<'m> Eval<'m> {
                 }
             };
             if matched == invert {
+                if !self.full {
+                    return Some(String::new());
+                }
                 let shown = value.as_deref().unwrap_or("absent");
                 return Some(if invert {
                     format!(
@@ -932,7 +1034,7 @@ impl<'m> Eval<'m> {
                         .map(|n| n.value)
                         .filter(|&n| n > 0),
                     weight: d.weight.as_ref().map_or(0, |w| w.value),
-                    path: format!("spec.http[{index}].route[{i}]"),
+                    path: Some(("http", index, i)),
                     span: d.span,
                 })
             })
@@ -1074,13 +1176,7 @@ impl<'m> Eval<'m> {
                         .enumerate()
                         .find(|(_, m)| tls_match(m, proxy, port, sni, dest_ip).is_ok());
                     if let Some((m, _)) = hit {
-                        self.out.virtual_service = Some(VirtualServiceMatch {
-                            namespace: vs_ns.clone(),
-                            name: vs_name.clone(),
-                            section,
-                            route: Some(index),
-                            route_name: None,
-                        });
+                        self.vs_hit = Some(VsHit { resource: vs_res, section, route: Some(index) });
                         let span = route.span;
                         self.trace.step("route", StepOutcome::Pass, || {
                             (
@@ -1134,13 +1230,7 @@ impl<'m> Eval<'m> {
                     let ok = matches.is_empty()
                         || matches.iter().any(|m| tcp_match(m, proxy, port, dest_ip).is_ok());
                     if ok {
-                        self.out.virtual_service = Some(VirtualServiceMatch {
-                            namespace: vs_ns.clone(),
-                            name: vs_name.clone(),
-                            section,
-                            route: Some(index),
-                            route_name: None,
-                        });
+                        self.vs_hit = Some(VsHit { resource: vs_res, section, route: Some(index) });
                         let span = route.span;
                         self.trace.step("route", StepOutcome::Pass, || {
                             (
@@ -1187,8 +1277,8 @@ impl<'m> Eval<'m> {
                 service.host,
                 sni.unwrap_or("(none)")
             );
-            self.out.service_entry = None;
-            self.out.virtual_service = None;
+            self.se_hit = None;
+            self.vs_hit = None;
             self.catch_all_tcp(request, port, dest_ip, &reason);
             return;
         }
@@ -1204,7 +1294,7 @@ impl<'m> Eval<'m> {
             subset: None,
             port: Some(port),
             weight: 0,
-            path: String::new(),
+            path: None,
             span: Span::default(),
         };
         self.resolve_destinations(proxy, &[dest], port, false, false, None);
@@ -1291,8 +1381,10 @@ impl<'m> Eval<'m> {
             let refs: RefList = match vs {
                 Some((res, _)) => dests
                     .iter()
-                    .filter(|d| !d.path.is_empty())
-                    .map(|d| (res, d.path.clone(), d.span))
+                    .filter_map(|d| {
+                        let (section, entry, index) = d.path?;
+                        Some((res, format!("spec.{section}[{entry}].route[{index}]"), d.span))
+                    })
                     .collect(),
                 None => vec![],
             };
@@ -1305,7 +1397,9 @@ impl<'m> Eval<'m> {
                 (format!("weighted split: {summary}{dropped}"), refs)
             });
         }
-        self.out.destinations = targets.iter().map(|(d, _)| d.clone()).collect();
+        if self.full {
+            self.out.destinations = targets.iter().map(|(d, _)| d.clone()).collect();
+        }
         // Follow the destination that takes the most traffic (the first on ties).
         let heaviest = (0..targets.len())
             .max_by(|&a, &b| targets[a].0.weight.cmp(&targets[b].0.weight).then(b.cmp(&a)));
@@ -1321,12 +1415,14 @@ impl<'m> Eval<'m> {
         self.out.cluster_exists = destination.exists;
         if let Some(target) = target {
             let service = &mesh.services[target.selected.primary as usize];
-            self.out.telemetry = Telemetry {
-                destination_service: service.host.clone(),
-                destination_service_name: service.host.clone(),
-                destination_service_namespace: service.namespace.clone(),
-            };
-            for &member in &target.selected.members {
+            if self.full {
+                self.out.telemetry = Telemetry {
+                    destination_service: service.host.clone(),
+                    destination_service_name: service.host.clone(),
+                    destination_service_namespace: service.namespace.clone(),
+                };
+            }
+            for member in target.selected.all() {
                 self.trace.touch(mesh.services[member as usize].resource);
             }
             self.out.outcome = Outcome::Routed;
@@ -1405,37 +1501,62 @@ impl<'m> Eval<'m> {
 
 /// The predicates istiod decides per proxy (§6.2): `port`, `gateways`, `sourceLabels`,
 /// `sourceNamespace`. A match failing them is not generated for this sidecar at all.
-fn http_static_match(proxy: &Proxy<'_>, m: &HttpMatchRequest, port: u32) -> Result<(), String> {
-    // Static predicates, decided by istiod for this proxy.
+fn http_static_match<'a>(
+    proxy: &Proxy<'_>,
+    m: &'a HttpMatchRequest,
+    port: u32,
+) -> Result<(), StaticMiss<'a>> {
     if let Some(p) = m.port.as_ref() {
         if p.value != 0 && p.value != port {
-            return Err(format!("port {} is not the listener port {port}", p.value));
+            return Err(StaticMiss::Port(p.value, port));
         }
     }
-    let gateways: Vec<&str> = m.gateways.iter().flatten().map(|g| g.value.as_str()).collect();
-    if !gateways.is_empty() {
-        if !gateways.contains(&"mesh") {
-            return Err("its gateways do not include mesh".into());
+    let mut gateways = m.gateways.iter().flatten().peekable();
+    if gateways.peek().is_some() {
+        // With match-level gateways istiod skips the source checks (trap 24).
+        if !gateways.any(|g| g.value == "mesh") {
+            return Err(StaticMiss::Gateways);
         }
-    } else {
-        if let Some(labels) = m.source_labels.as_ref() {
-            for (key, value) in labels.iter() {
-                let ok = proxy.labels.iter().any(|(k, v)| *k == key.value && *v == value.value);
-                if !ok {
-                    return Err(format!(
-                        "sourceLabels {}={} is not a label of the caller",
-                        key.value, value.value
-                    ));
-                }
+        return Ok(());
+    }
+    if let Some(labels) = m.source_labels.as_ref() {
+        for (key, value) in labels.iter() {
+            if !proxy.labels.iter().any(|(k, v)| *k == key.value && *v == value.value) {
+                return Err(StaticMiss::SourceLabel(&key.value, &value.value));
             }
         }
-        if let Some(ns) = m.source_namespace.as_ref() {
-            if ns.value != proxy.namespace {
-                return Err(format!("sourceNamespace {} is not {}", ns.value, proxy.namespace));
-            }
+    }
+    if let Some(ns) = m.source_namespace.as_ref() {
+        if ns.value != proxy.namespace {
+            return Err(StaticMiss::SourceNamespace(&ns.value));
         }
     }
     Ok(())
+}
+
+/// Why istiod leaves a match out for this proxy; written out only for explanations.
+enum StaticMiss<'a> {
+    Port(u32, u32),
+    Gateways,
+    SourceLabel(&'a str, &'a str),
+    SourceNamespace(&'a str),
+}
+
+impl StaticMiss<'_> {
+    fn describe(&self, proxy: &Proxy<'_>) -> String {
+        match self {
+            StaticMiss::Port(wanted, port) => {
+                format!("port {wanted} is not the listener port {port}")
+            }
+            StaticMiss::Gateways => "its gateways do not include mesh".into(),
+            StaticMiss::SourceLabel(key, value) => {
+                format!("sourceLabels {key}={value} is not a label of the caller")
+            }
+            StaticMiss::SourceNamespace(ns) => {
+                format!("sourceNamespace {ns} is not {}", proxy.namespace)
+            }
+        }
+    }
 }
 
 /// Whether istiod generates any Envoy route from this http entry for this proxy.
@@ -1446,7 +1567,7 @@ fn http_route_generated(proxy: &Proxy<'_>, route: &HttpRoute, port: u32) -> bool
 
 fn l4_dests<'a>(
     routes: &'a [Spanned<crate::api::RouteDestination>],
-    section: &str,
+    section: &'static str,
     index: usize,
 ) -> Vec<RouteDest<'a>> {
     routes
@@ -1464,7 +1585,7 @@ fn l4_dests<'a>(
                     .map(|n| n.value)
                     .filter(|&n| n > 0),
                 weight: d.weight.as_ref().map_or(0, |w| w.value),
-                path: format!("spec.{section}[{index}].route[{i}]"),
+                path: Some((section, index, i)),
                 span: d.span,
             })
         })
