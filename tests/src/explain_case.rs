@@ -334,9 +334,9 @@ fn check_fast_path(
     let entry = fast.service_entry.map(|e| {
         serde_json::json!({"namespace": e.namespace, "name": e.name, "host": e.host, "match": e.match_kind.as_str()})
     });
-    let route = fast.virtual_service.map(|r| {
-        serde_json::json!({"namespace": r.namespace, "name": r.name, "route": r.route})
-    });
+    let route = fast
+        .virtual_service
+        .map(|r| serde_json::json!({"namespace": r.namespace, "name": r.name, "route": r.route}));
     let got = serde_json::json!({
         "outcome": fast.outcome.as_str(),
         "http_status": fast.http_status,

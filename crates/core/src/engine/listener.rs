@@ -67,21 +67,24 @@ impl std::fmt::Display for ListenerName {
 /// Why a connection ends on the passthrough chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CatchAllReason {
-    NoHttpListener(u32),
-    NoSniChain(u32),
-    NoTcpChain(u32),
+    /// Plaintext HTTP, and the port has no HTTP listener or TCP chain.
+    Http(u32),
+    /// TLS whose SNI no chain lists.
+    Sni(u32),
+    /// Opaque TCP no chain takes.
+    Tcp(u32),
 }
 
 impl CatchAllReason {
     pub(crate) fn describe(self, sni: Option<&str>) -> String {
         match self {
-            CatchAllReason::NoHttpListener(port) => {
+            CatchAllReason::Http(port) => {
                 format!("no HTTP listener on port {port} and no TCP chain takes the connection")
             }
-            CatchAllReason::NoSniChain(port) => {
+            CatchAllReason::Sni(port) => {
                 format!("no filter chain on port {port} matches SNI {}", sni.unwrap_or("(none)"))
             }
-            CatchAllReason::NoTcpChain(port) => {
+            CatchAllReason::Tcp(port) => {
                 format!("no TCP listener on port {port} takes the connection")
             }
         }
@@ -351,11 +354,11 @@ impl Mesh {
             };
         }
         let reason = if request.protocol.is_http() {
-            CatchAllReason::NoHttpListener(port)
+            CatchAllReason::Http(port)
         } else if request.protocol == RequestProtocol::Tls {
-            CatchAllReason::NoSniChain(port)
+            CatchAllReason::Sni(port)
         } else {
-            CatchAllReason::NoTcpChain(port)
+            CatchAllReason::Tcp(port)
         };
         Chain::CatchAll { reason }
     }

@@ -566,7 +566,7 @@ impl<'m> Eval<'m> {
             super::listener::ListenerName::Wildcard(port),
         );
         let service_host = mesh.services[selected.primary as usize].host.as_str();
-        let governing = mesh.governing_vs(&service_host, proxy);
+        let governing = mesh.governing_vs(service_host, proxy);
         // A VirtualService none of whose routes istiod generates for this proxy (matches on
         // another port, other source labels...) yields no virtual host: the default one stays.
         let generated = governing.filter(|&vs| mesh.vs_generates_http(vs, proxy, port));
@@ -591,7 +591,7 @@ impl<'m> Eval<'m> {
                     (format!("no VirtualService route for {service_host}: the default route sends everything to outbound|{port}||{service_host}"), vec![])
                 });
                 let dest = RouteDest {
-                    host: &service_host,
+                    host: service_host,
                     subset: None,
                     port: None,
                     weight: 0,
@@ -671,7 +671,7 @@ impl<'m> Eval<'m> {
                         (format!("route {label} {why}"), vec![(vs_index, path, span)])
                     });
                     self.apply_http_route(
-                        request, proxy, vs_index, index, route, &vs_ns, host, port,
+                        request, proxy, vs_index, index, route, vs_ns, host, port,
                     );
                     return;
                 }
