@@ -133,6 +133,21 @@ fn bench_engine(c: &mut Criterion) {
     }
     group.finish();
 
+    // The same mix split by kind (the sample cycles through these five in order).
+    let mut group = c.benchmark_group("classify-kind");
+    let kinds = ["vs-regex-subset", "default-route", "wildcard-sni", "http-8080", "unknown-host"];
+    for (offset, kind) in kinds.iter().enumerate() {
+        let picked: Vec<&Request> = requests.iter().skip(offset).step_by(kinds.len()).collect();
+        let mut next = 0;
+        group.bench_function(*kind, |b| {
+            b.iter(|| {
+                next = (next + 1) % picked.len();
+                black_box(mesh.classify(picked[next]))
+            })
+        });
+    }
+    group.finish();
+
     let mut group = c.benchmark_group("explain");
     let mut next = 0;
     group.bench_function("full/10k-se-1k-dr-1k-vs", |b| {

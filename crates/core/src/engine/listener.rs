@@ -48,6 +48,16 @@ pub(crate) enum Chain {
     CatchAll { reason: CatchAllReason },
 }
 
+/// The host as an IP literal (`10.0.0.1`, `[2001:db8::1]`), if it is one. Names start with a
+/// letter far more often than not, so most hosts are turned away before parsing.
+pub(crate) fn ip_literal(host: &str) -> Option<IpAddr> {
+    let first = *host.as_bytes().first()?;
+    if !(first.is_ascii_digit() || first == b'[' || host.contains(':')) {
+        return None;
+    }
+    host.trim_start_matches('[').trim_end_matches(']').parse().ok()
+}
+
 /// Envoy's listener name (`<bind>_<port>`), kept as data until someone prints it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ListenerName {
@@ -226,7 +236,7 @@ impl Mesh {
             return Some((ip, "the request"));
         }
         let host = request.normalized_host()?;
-        if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        if let Some(ip) = ip_literal(&host) {
             return Some((ip, "the host, an IP literal"));
         }
         if proxy.dns_capture {
@@ -417,7 +427,7 @@ impl Mesh {
                 return Some((selected, MatchKind::Exact));
             }
         }
-        if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        if let Some(ip) = ip_literal(host) {
             let mut ids: Vec<u32> = self.by_address.get(&ip).cloned().unwrap_or_default();
             if proxy.dns_capture {
                 ids.extend(self.by_auto_address.get(&ip).into_iter().flatten());

@@ -1314,16 +1314,41 @@ impl<'m> Eval<'m> {
     ) {
         let mesh = self.mesh;
         let single = dests.len() == 1;
-        let kept: Vec<&RouteDest<'_>> = dests.iter().filter(|d| single || d.weight > 0).collect();
-        let total: u64 =
-            if single { 100 } else { kept.iter().map(|d| d.weight.max(0) as u64).sum() };
-        let mut targets: Vec<(Destination, Option<Target>)> = Vec::new();
-        for dest in &kept {
-            let dest_host = match vs {
-                Some((_, ns)) => host::resolve_short_name(dest.host, ns, "cluster.local"),
-                None => dest.host.to_string(),
+        let kept = || dests.iter().filter(move |d| single || d.weight > 0);
+        let weight_of = |d: &RouteDest<'_>| if single { 100 } else { d.weight.max(0) as u32 };
+        let total: u64 = kept().map(|d| u64::from(weight_of(d))).sum();
+        // Follow the destination that takes the most traffic (the first on ties).
+        let count = kept().count();
+        let heaviest = kept()
+            .enumerate()
+            .max_by(|(a, x), (b, y)| weight_of(x).cmp(&weight_of(y)).then(b.cmp(a)))
+            .map(|(index, _)| index);
+        let Some(main) = self.follow.filter(|&k| k < count).or(heaviest) else {
+            self.out.outcome = Outcome::LocalReply;
+            self.out.http_status = if http { Some(503) } else { None };
+            self.out.cluster_exists = false;
+            return;
+        };
+        let mut main_target: Option<(String, Option<String>, bool, Option<Target>)> = None;
+        let mut listed: Vec<Destination> = Vec::new();
+        for (index, dest) in kept().enumerate() {
+            // The fast path only needs the destination it follows.
+            if !self.full && index != main {
+                continue;
+            }
+            let dest_host: std::borrow::Cow<'_, str> = match vs {
+                Some((_, ns)) if !dest.host.contains('.') => {
+                    host::resolve_short_name(dest.host, ns, "cluster.local").into()
+                }
+                _ => dest.host.into(),
             };
-            let selected = mesh.select_host(&dest_host.to_ascii_lowercase(), proxy);
+            let lookup: std::borrow::Cow<'_, str> =
+                if dest_host.bytes().any(|b| b.is_ascii_uppercase()) {
+                    dest_host.to_ascii_lowercase().into()
+                } else {
+                    std::borrow::Cow::Borrowed(&*dest_host)
+                };
+            let selected = mesh.select_host(&lookup, proxy);
             // HTTP routes without a destination port use the listener port (trap 31); TCP/TLS
             // routes infer the port when the service has exactly one.
             let port = match dest.port {
@@ -1335,10 +1360,9 @@ impl<'m> Eval<'m> {
                     .filter(|s| s.ports.len() == 1)
                     .map_or(listener_port, |s| s.ports[0].number),
             };
-            let weight = if single { 100 } else { dest.weight.max(0) as u32 };
+            let weight = weight_of(dest);
             let cluster = format!("outbound|{port}|{}|{dest_host}", dest.subset.unwrap_or(""));
-            let percent = if total == 0 { 0.0 } else { f64::from(weight) * 100.0 / total as f64 };
-            let target = selected.map(|selected| Target {
+            let mut target = selected.map(|selected| Target {
                 selected,
                 port,
                 subset: dest.subset.map(str::to_string),
@@ -1346,38 +1370,35 @@ impl<'m> Eval<'m> {
                 from_vs,
                 http,
             });
-            targets.push((
-                Destination {
-                    cluster,
-                    host: dest_host,
+            // Existence: a visible service with that port, and the subset defined.
+            let missing =
+                self.cluster_missing_reason(proxy, &dest_host, port, dest.subset, target.as_ref());
+            if let Some(reason) = &missing {
+                target = None;
+                self.trace.step("destination", StepOutcome::Fail, || {
+                    (format!("cluster {cluster} does not exist: {reason}"), vec![])
+                });
+            }
+            if self.full {
+                let percent =
+                    if total == 0 { 0.0 } else { f64::from(weight) * 100.0 / total as f64 };
+                listed.push(Destination {
+                    cluster: cluster.clone(),
+                    host: dest_host.clone().into_owned(),
                     subset: dest.subset.map(str::to_string),
                     port: Some(port),
                     weight,
                     percent,
-                    exists: true,
-                },
-                target,
-            ));
-        }
-        // Existence: the host must be a visible service with that port, and the subset defined.
-        for (destination, target) in &mut targets {
-            let reason = self.cluster_missing_reason(proxy, destination, target.as_ref());
-            if let Some(reason) = reason {
-                destination.exists = false;
-                let cluster = destination.cluster.clone();
-                self.trace.step("destination", StepOutcome::Fail, || {
-                    (format!("cluster {cluster} does not exist: {reason}"), vec![])
+                    exists: missing.is_none(),
                 });
-                *target = None;
+            }
+            if index == main {
+                main_target =
+                    Some((cluster, dest.subset.map(str::to_string), missing.is_none(), target));
             }
         }
-        if !single {
-            let summary = targets
-                .iter()
-                .map(|(d, _)| format!("{} weight {} ({:.1}%)", d.cluster, d.weight, d.percent))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let dropped = dests.len() - kept.len();
+        if self.full && !single {
+            let dropped = dests.len() - count;
             let refs: RefList = match vs {
                 Some((res, _)) => dests
                     .iter()
@@ -1388,6 +1409,11 @@ impl<'m> Eval<'m> {
                     .collect(),
                 None => vec![],
             };
+            let summary = listed
+                .iter()
+                .map(|d| format!("{} weight {} ({:.1}%)", d.cluster, d.weight, d.percent))
+                .collect::<Vec<_>>()
+                .join(", ");
             self.trace.step("destination", StepOutcome::Info, || {
                 let dropped = if dropped > 0 {
                     format!("; {dropped} destination(s) with weight 0 dropped")
@@ -1397,22 +1423,10 @@ impl<'m> Eval<'m> {
                 (format!("weighted split: {summary}{dropped}"), refs)
             });
         }
-        if self.full {
-            self.out.destinations = targets.iter().map(|(d, _)| d.clone()).collect();
-        }
-        // Follow the destination that takes the most traffic (the first on ties).
-        let heaviest = (0..targets.len())
-            .max_by(|&a, &b| targets[a].0.weight.cmp(&targets[b].0.weight).then(b.cmp(&a)));
-        let Some(main) = self.follow.filter(|&k| k < targets.len()).or(heaviest) else {
-            self.out.outcome = Outcome::LocalReply;
-            self.out.http_status = if http { Some(503) } else { None };
-            self.out.cluster_exists = false;
-            return;
-        };
-        let (destination, target) = targets.swap_remove(main);
-        self.out.cluster = Some(destination.cluster.clone());
-        self.out.subset = destination.subset.clone();
-        self.out.cluster_exists = destination.exists;
+        self.out.destinations = listed;
+        let Some((cluster, subset, exists, target)) = main_target else { return };
+        self.out.subset = subset;
+        self.out.cluster_exists = exists;
         if let Some(target) = target {
             let service = &mesh.services[target.selected.primary as usize];
             if self.full {
@@ -1426,7 +1440,6 @@ impl<'m> Eval<'m> {
                 self.trace.touch(mesh.services[member as usize].resource);
             }
             self.out.outcome = Outcome::Routed;
-            let cluster = destination.cluster.clone();
             if single {
                 self.trace.step("destination", StepOutcome::Pass, || {
                     (format!("cluster {cluster}"), vec![])
@@ -1439,7 +1452,6 @@ impl<'m> Eval<'m> {
             if http {
                 self.out.http_status = Some(503);
             }
-            let cluster = destination.cluster.clone();
             self.trace.step("result", StepOutcome::Fail, || {
                 let what = if http {
                     "Envoy answers 503 with response flag NC (no cluster)"
@@ -1449,36 +1461,38 @@ impl<'m> Eval<'m> {
                 (format!("{cluster} is not generated by istiod: {what}"), vec![])
             });
         }
+        self.out.cluster = Some(cluster);
     }
 
     fn cluster_missing_reason(
         &self,
         proxy: &Proxy<'_>,
-        destination: &Destination,
+        dest_host: &str,
+        port: u32,
+        subset: Option<&str>,
         target: Option<&Target>,
     ) -> Option<String> {
         let mesh = self.mesh;
         let Some(target) = target else {
             let wildcard_hint = mesh
                 .service_hosts
-                .covering(&destination.host.to_ascii_lowercase(), true)
+                .covering(&dest_host.to_ascii_lowercase(), true)
                 .next()
                 .map(|(suffix, _)| format!(" (a wildcard entry *{suffix} exists, but destinations are looked up by their exact host)"))
                 .unwrap_or_default();
             return Some(format!(
                 "no ServiceEntry host {} is visible from namespace {}{wildcard_hint}",
-                destination.host, proxy.namespace
+                dest_host, proxy.namespace
             ));
         };
-        let port = destination.port.unwrap_or(0);
         match mesh.selected_port(&target.selected, port) {
-            None => return Some(format!("{} has no port {port}", destination.host)),
+            None => return Some(format!("{dest_host} has no port {port}")),
             Some((_, p)) if p.protocol == crate::protocol::Protocol::Udp => {
                 return Some(format!("port {port} is UDP, for which sidecars build nothing"));
             }
             Some(_) => {}
         }
-        if let Some(subset) = destination.subset.as_deref() {
+        if let Some(subset) = subset {
             let dr = mesh.destination_rule_for(target.selected.primary, proxy);
             let defined = dr.is_some_and(|dr| mesh.find_subset(dr, subset).is_some());
             if !defined {
