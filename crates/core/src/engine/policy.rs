@@ -42,18 +42,26 @@ fn block<'c, T>(
         .map(|spanned| Block { value: &spanned.value, origin: (resource, path, spanned.span) })
 }
 
-/// The four blocks of a `TrafficPolicy` (or a port-level entry of it) at `path`.
-fn blocks_of<'c>(policy: &'c TrafficPolicy, resource: usize, path: &str) -> Effective<'c> {
+/// The four blocks of a `TrafficPolicy` or of one of its port-level entries, found at `path`.
+fn blocks<'c>(
+    load_balancer: &'c Option<Spanned<LoadBalancerSettings>>,
+    connection_pool: &'c Option<Spanned<ConnectionPoolSettings>>,
+    outlier_detection: &'c Option<Spanned<OutlierDetection>>,
+    tls: &'c Option<Spanned<ClientTlsSettings>>,
+    resource: usize,
+    path: &str,
+) -> Effective<'c> {
     Effective {
-        load_balancer: block(&policy.load_balancer, resource, format!("{path}.loadBalancer")),
-        connection_pool: block(&policy.connection_pool, resource, format!("{path}.connectionPool")),
-        outlier_detection: block(
-            &policy.outlier_detection,
-            resource,
-            format!("{path}.outlierDetection"),
-        ),
-        tls: block(&policy.tls, resource, format!("{path}.tls")),
+        load_balancer: block(load_balancer, resource, format!("{path}.loadBalancer")),
+        connection_pool: block(connection_pool, resource, format!("{path}.connectionPool")),
+        outlier_detection: block(outlier_detection, resource, format!("{path}.outlierDetection")),
+        tls: block(tls, resource, format!("{path}.tls")),
     }
+}
+
+fn blocks_of<'c>(policy: &'c TrafficPolicy, resource: usize, path: &str) -> Effective<'c> {
+    let p = policy;
+    blocks(&p.load_balancer, &p.connection_pool, &p.outlier_detection, &p.tls, resource, path)
 }
 
 /// The port-level entry of a policy for `port`, as blocks; `None` when there is none.
@@ -63,21 +71,19 @@ fn port_level<'c>(
     path: &str,
     port: u32,
 ) -> Option<Effective<'c>> {
-    let (index, entry) =
+    let (index, e) =
         policy.port_level_settings.iter().flatten().enumerate().find(|(_, entry)| {
             entry.port.as_ref().and_then(|p| p.number.as_ref()).is_some_and(|n| n.value == port)
         })?;
     let path = format!("{path}.portLevelSettings[{index}]");
-    Some(Effective {
-        load_balancer: block(&entry.load_balancer, resource, format!("{path}.loadBalancer")),
-        connection_pool: block(&entry.connection_pool, resource, format!("{path}.connectionPool")),
-        outlier_detection: block(
-            &entry.outlier_detection,
-            resource,
-            format!("{path}.outlierDetection"),
-        ),
-        tls: block(&entry.tls, resource, format!("{path}.tls")),
-    })
+    Some(blocks(
+        &e.load_balancer,
+        &e.connection_pool,
+        &e.outlier_detection,
+        &e.tls,
+        resource,
+        &path,
+    ))
 }
 
 /// The rule's top-level policy: the oldest merged rule that has one (whole-policy, no merge).
@@ -274,6 +280,38 @@ impl<'m> Eval<'m> {
                 cluster_type,
                 consistent,
             );
+        }
+
+        // Locality load balancing, when the rule sets it explicitly.
+        if let Some(locality) = lb.and_then(|b| b.value.locality_lb_setting.as_ref()) {
+            let origin = lb.map(|b| b.origin.clone());
+            let enabled = locality.enabled.as_ref().is_none_or(|e| e.value);
+            let failover: Vec<String> = locality
+                .failover
+                .iter()
+                .flatten()
+                .map(|f| {
+                    let from = f.from.as_ref().map_or("?", |v| v.value.as_str());
+                    let to = f.to.as_ref().map_or("?", |v| v.value.as_str());
+                    format!("{from} → {to}")
+                })
+                .collect();
+            let distribute = locality.distribute.as_ref().is_some_and(|d| !d.value.is_empty());
+            let has_outlier = effective.outlier_detection.is_some();
+            self.trace.step("locality", StepOutcome::Info, || {
+                let text = if !enabled {
+                    "localityLbSetting.enabled is false: endpoints are used regardless of locality".to_string()
+                } else if distribute {
+                    "localityLbSetting.distribute weights traffic by locality (the caller's locality decides which entry applies)".to_string()
+                } else if !failover.is_empty() && !has_outlier {
+                    format!("failover {} is set but has no effect: Istio applies locality failover only with outlierDetection", failover.join(", "))
+                } else if !failover.is_empty() {
+                    format!("failover by locality ({}) once endpoints in the caller's locality are ejected", failover.join(", "))
+                } else {
+                    "locality load balancing as Istio's default: prefer the caller's locality when outlier detection is set".to_string()
+                };
+                (text, origin.into_iter().collect())
+            });
         }
 
         // Connection pool and outlier detection.
@@ -582,12 +620,7 @@ impl<'m> Eval<'m> {
                     e.labels.iter().any(|(k, v)| k == "security.istio.io/tlsMode" && v == "istio")
                 });
             if istio_endpoints {
-                let sni = format!(
-                    "outbound_.{}_.{}_.{}",
-                    target.port,
-                    target.subset.as_deref().unwrap_or(""),
-                    service.host
-                );
+                let sni = istio_sni(target, &service.host);
                 self.out.tls_origination = Some(TlsOrigination {
                     mode: "ISTIO_MUTUAL",
                     sni: Some(sni),
@@ -680,14 +713,11 @@ impl<'m> Eval<'m> {
                 });
             }
             TlsMode::IstioMutual => {
-                let sni = settings.sni.as_ref().map(|s| s.value.clone()).unwrap_or_else(|| {
-                    format!(
-                        "outbound_.{}_.{}_.{}",
-                        target.port,
-                        target.subset.as_deref().unwrap_or(""),
-                        service.host
-                    )
-                });
+                let sni = settings
+                    .sni
+                    .as_ref()
+                    .map(|s| s.value.clone())
+                    .unwrap_or_else(|| istio_sni(target, &service.host));
                 self.out.tls_origination = Some(TlsOrigination {
                     mode: "ISTIO_MUTUAL",
                     sni: Some(sni.clone()),
@@ -710,6 +740,11 @@ fn subset_policy_ref<'m>(
     let subset = target.subset.as_deref()?;
     let (index, _, definition) = mesh.find_subset(dr?, subset)?;
     definition.traffic_policy.as_ref().map(|p| (index, &p.value))
+}
+
+/// The SNI Istio mTLS uses when the rule names none: `outbound_.<port>_.<subset>_.<host>`.
+fn istio_sni(target: &super::routing::Target, host: &str) -> String {
+    format!("outbound_.{}_.{}_.{host}", target.port, target.subset.as_deref().unwrap_or(""))
 }
 
 fn hash_source(hash: &ConsistentHashLb) -> (HashSource, Option<String>) {
@@ -741,35 +776,26 @@ fn source_ip(request: &Request, http: bool) -> String {
     request.source_ip.to_string()
 }
 
+/// Appends `label value` for a field that is set.
+fn field<T: std::fmt::Display>(parts: &mut Vec<String>, label: &str, value: &Option<Spanned<T>>) {
+    if let Some(value) = value {
+        parts.push(format!("{label} {}", value.value));
+    }
+}
+
 fn describe_pool(pool: &ConnectionPoolSettings) -> String {
     let mut parts = Vec::new();
     if let Some(tcp) = pool.tcp.as_ref() {
-        if let Some(v) = tcp.max_connections.as_ref() {
-            parts.push(format!("maxConnections {}", v.value));
-        }
-        if let Some(v) = tcp.connect_timeout.as_ref() {
-            parts.push(format!("connectTimeout {}", v.value));
-        }
-        if let Some(v) = tcp.idle_timeout.as_ref() {
-            parts.push(format!("tcp idleTimeout {}", v.value));
-        }
+        field(&mut parts, "maxConnections", &tcp.max_connections);
+        field(&mut parts, "connectTimeout", &tcp.connect_timeout);
+        field(&mut parts, "tcp idleTimeout", &tcp.idle_timeout);
     }
     if let Some(http) = pool.http.as_ref() {
-        if let Some(v) = http.http1_max_pending_requests.as_ref() {
-            parts.push(format!("http1MaxPendingRequests {}", v.value));
-        }
-        if let Some(v) = http.http2_max_requests.as_ref() {
-            parts.push(format!("http2MaxRequests {}", v.value));
-        }
-        if let Some(v) = http.max_requests_per_connection.as_ref() {
-            parts.push(format!("maxRequestsPerConnection {}", v.value));
-        }
-        if let Some(v) = http.max_retries.as_ref() {
-            parts.push(format!("maxRetries {}", v.value));
-        }
-        if let Some(v) = http.idle_timeout.as_ref() {
-            parts.push(format!("idleTimeout {}", v.value));
-        }
+        field(&mut parts, "http1MaxPendingRequests", &http.http1_max_pending_requests);
+        field(&mut parts, "http2MaxRequests", &http.http2_max_requests);
+        field(&mut parts, "maxRequestsPerConnection", &http.max_requests_per_connection);
+        field(&mut parts, "maxRetries", &http.max_retries);
+        field(&mut parts, "idleTimeout", &http.idle_timeout);
     }
     if parts.is_empty() {
         "connection pool block set without limits".into()
@@ -784,18 +810,10 @@ fn describe_outlier(outlier: &OutlierDetection) -> String {
         Some(v) => parts.push(format!("eject after {} consecutive 5xx", v.value)),
         None => parts.push("eject after 5 consecutive 5xx (Envoy's default)".into()),
     }
-    if let Some(v) = outlier.consecutive_gateway_errors.as_ref() {
-        parts.push(format!("{} consecutive gateway errors", v.value));
-    }
-    if let Some(v) = outlier.interval.as_ref() {
-        parts.push(format!("checked every {}", v.value));
-    }
-    if let Some(v) = outlier.base_ejection_time.as_ref() {
-        parts.push(format!("ejected for {}", v.value));
-    }
-    if let Some(v) = outlier.max_ejection_percent.as_ref() {
-        parts.push(format!("at most {}% ejected", v.value));
-    }
+    field(&mut parts, "consecutive gateway errors", &outlier.consecutive_gateway_errors);
+    field(&mut parts, "checked every", &outlier.interval);
+    field(&mut parts, "ejected for", &outlier.base_ejection_time);
+    field(&mut parts, "max ejection %", &outlier.max_ejection_percent);
     if outlier.consecutive_errors.is_some() {
         parts.push("consecutiveErrors is deprecated and ignored".into());
     }

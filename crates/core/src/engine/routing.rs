@@ -59,6 +59,15 @@ enum Origin {
     Default,
 }
 
+/// Where a TLS or TCP entry sits: its VirtualService (resource, namespace, name), section,
+/// index and span.
+struct L4Entry<'a> {
+    vs: (usize, &'a str, &'a str),
+    section: &'static str,
+    index: usize,
+    span: Span,
+}
+
 /// The destination the explanation follows into DestinationRule and endpoints.
 #[derive(Clone, Debug)]
 pub(crate) struct Target {
@@ -451,22 +460,7 @@ impl<'m> Eval<'m> {
         });
         match policy {
             OutboundPolicy::AllowAny => {
-                self.out.outcome = Outcome::Passthrough;
-                self.out.cluster = Some("PassthroughCluster".into());
-                self.out.envoy_cluster_type = Some(ClusterType::OriginalDst);
-                self.out.load_balancer = Some(LoadBalancer::ClusterProvided);
-                if let Some(ip) = dest_ip {
-                    self.out.endpoints.push(super::Endpoint {
-                        address: ip.to_string(),
-                        port,
-                        labels: vec![],
-                        locality: None,
-                        weight: 1,
-                    });
-                }
-                if self.full {
-                    self.out.telemetry.destination_service_name = "PassthroughCluster".into();
-                }
+                self.passthrough(port, dest_ip);
                 self.trace.step("result", StepOutcome::Info, || {
                     ("ALLOW_ANY: PassthroughCluster forwards to the original destination, unmanaged (no DestinationRule, no retries)".into(), vec![])
                 });
@@ -484,6 +478,26 @@ impl<'m> Eval<'m> {
             }
         }
         let _ = request;
+    }
+
+    /// PassthroughCluster: ORIGINAL_DST to the address the application dialled.
+    fn passthrough(&mut self, port: u32, dest_ip: Option<IpAddr>) {
+        self.out.outcome = Outcome::Passthrough;
+        self.out.cluster = Some("PassthroughCluster".into());
+        self.out.envoy_cluster_type = Some(ClusterType::OriginalDst);
+        self.out.load_balancer = Some(LoadBalancer::ClusterProvided);
+        if let Some(ip) = dest_ip {
+            self.out.endpoints.push(super::Endpoint {
+                address: ip.to_string(),
+                port,
+                labels: vec![],
+                locality: None,
+                weight: 1,
+            });
+        }
+        if self.full {
+            self.out.telemetry.destination_service_name = "PassthroughCluster".into();
+        }
     }
 
     // ---------------------------------------------------------------- HTTP
@@ -525,22 +539,7 @@ impl<'m> Eval<'m> {
             let shown = host.unwrap_or("(no host)").to_string();
             match self.policy {
                 OutboundPolicy::AllowAny => {
-                    self.out.outcome = Outcome::Passthrough;
-                    self.out.cluster = Some("PassthroughCluster".into());
-                    self.out.envoy_cluster_type = Some(ClusterType::OriginalDst);
-                    self.out.load_balancer = Some(LoadBalancer::ClusterProvided);
-                    if let Some(ip) = dest_ip {
-                        self.out.endpoints.push(super::Endpoint {
-                            address: ip.to_string(),
-                            port,
-                            labels: vec![],
-                            locality: None,
-                            weight: 1,
-                        });
-                    }
-                    if self.full {
-                        self.out.telemetry.destination_service_name = "PassthroughCluster".into();
-                    }
+                    self.passthrough(port, dest_ip);
                     self.trace.step("virtual_host", StepOutcome::Fail, || {
                         (format!("no virtual host in route \"{port}\" matches {shown}; the catch-all virtual host allow_any sends it to PassthroughCluster (ALLOW_ANY)"), vec![])
                     });
@@ -965,11 +964,7 @@ impl<'m> Eval<'m> {
             self.trace.step("fault", StepOutcome::Info, || {
                 let mut parts = Vec::new();
                 if let Some(delay) = fault.delay.as_ref() {
-                    let pct = delay
-                        .percentage
-                        .as_ref()
-                        .and_then(|p| p.value.value.as_ref())
-                        .map_or(0.0, |v| v.value);
+                    let pct = percentage(&delay.percentage).unwrap_or(0.0);
                     parts.push(format!(
                         "delay {} for {pct}% of requests",
                         delay
@@ -979,11 +974,7 @@ impl<'m> Eval<'m> {
                     ));
                 }
                 if let Some(abort) = fault.abort.as_ref() {
-                    let pct = abort
-                        .percentage
-                        .as_ref()
-                        .and_then(|p| p.value.value.as_ref())
-                        .map_or(0.0, |v| v.value);
+                    let pct = percentage(&abort.percentage).unwrap_or(0.0);
                     parts.push(format!(
                         "abort with {} for {pct}% of requests",
                         abort
@@ -1000,11 +991,7 @@ impl<'m> Eval<'m> {
         }
         if let Some(mirror) = route.mirror.as_ref() {
             let span = mirror.span;
-            let pct = route
-                .mirror_percentage
-                .as_ref()
-                .and_then(|p| p.value.value.as_ref())
-                .map_or(100.0, |v| v.value);
+            let pct = percentage(&route.mirror_percentage).unwrap_or(100.0);
             let to = mirror.host.as_ref().map_or("", |h| h.value.as_str()).to_string();
             self.trace.step("mirror", StepOutcome::Info, || {
                 (
@@ -1019,35 +1006,19 @@ impl<'m> Eval<'m> {
             .flatten()
             .enumerate()
             .filter_map(|(i, d)| {
-                let dest = d.destination.as_ref()?;
-                Some(RouteDest {
-                    host: dest.host.as_ref().map_or("", |h| h.value.as_str()),
-                    subset: dest
-                        .subset
-                        .as_ref()
-                        .map(|s| s.value.as_str())
-                        .filter(|s| !s.is_empty()),
-                    port: dest
-                        .port
-                        .as_ref()
-                        .and_then(|p| p.number.as_ref())
-                        .map(|n| n.value)
-                        .filter(|&n| n > 0),
-                    weight: d.weight.as_ref().map_or(0, |w| w.value),
-                    path: Some(("http", index, i)),
-                    span: d.span,
-                })
+                RouteDest::new(
+                    d.destination.as_ref()?,
+                    d.weight.as_ref(),
+                    ("http", index, i),
+                    d.span,
+                )
             })
             .collect();
         self.resolve_destinations(proxy, &dests, port, true, true, Some((vs_res, vs_ns)));
         // An abort for every request answers before the router: nothing goes upstream.
         let abort = route.fault.as_ref().and_then(|f| f.abort.as_ref());
         if let Some(abort) = abort {
-            let pct = abort
-                .percentage
-                .as_ref()
-                .and_then(|p| p.value.value.as_ref())
-                .map_or(0.0, |v| v.value);
+            let pct = percentage(&abort.percentage).unwrap_or(0.0);
             if let Some(status) = abort.http_status.as_ref().filter(|_| pct >= 100.0) {
                 self.out.outcome = Outcome::LocalReply;
                 self.out.http_status = Some(status.value.clamp(0, 999) as u16);
@@ -1153,11 +1124,13 @@ impl<'m> Eval<'m> {
             let vs_ns = res.namespace.value.clone();
             let vs_name = res.name.value.clone();
             let vs_res = entry.resource;
-            if tls {
+            type Entry<'s> = (
+                Result<Option<usize>, Vec<String>>,
+                &'s Option<Spanned<Vec<Spanned<crate::api::RouteDestination>>>>,
+                Span,
+            );
+            let entries: Box<dyn Iterator<Item = Entry<'_>> + '_> = if tls {
                 let routes = spec.tls.as_ref().map_or(&[][..], |v| v.as_slice());
-                if routes.is_empty() {
-                    continue;
-                }
                 // Only matches istiod generates for this proxy replace the entry's own chain.
                 let generated = routes
                     .iter()
@@ -1167,106 +1140,30 @@ impl<'m> Eval<'m> {
                     continue;
                 }
                 any_tls_routes = true;
-                self.trace.touch(vs_res);
-                for (index, route) in routes.iter().enumerate() {
-                    let hit = route
-                        .matches
-                        .iter()
-                        .flatten()
-                        .enumerate()
-                        .find(|(_, m)| tls_match(m, proxy, port, sni, dest_ip).is_ok());
-                    if let Some((m, _)) = hit {
-                        self.vs_hit = Some(VsHit { resource: vs_res, section, route: Some(index) });
-                        let span = route.span;
-                        self.trace.step("route", StepOutcome::Pass, || {
-                            (
-                                format!(
-                                    "VirtualService {vs_ns}/{vs_name} tls[{index}] matches SNI {}",
-                                    sni.unwrap_or("(none)")
-                                ),
-                                vec![(vs_res, format!("spec.tls[{index}].match[{m}]"), span)],
-                            )
-                        });
-                        let dests = l4_dests(
-                            route.route.as_ref().map_or(&[][..], |v| v.as_slice()),
-                            "tls",
-                            index,
-                        );
-                        self.resolve_destinations(
-                            proxy,
-                            &dests,
-                            port,
-                            false,
-                            true,
-                            Some((vs_res, &vs_ns)),
-                        );
-                        return;
-                    }
-                    let reasons: Vec<String> = route
-                        .matches
-                        .iter()
-                        .flatten()
-                        .filter_map(|m| tls_match(m, proxy, port, sni, dest_ip).err())
-                        .collect();
-                    let span = route.span;
-                    self.trace.step("route", StepOutcome::Fail, || {
-                        (
-                            format!(
-                                "VirtualService {vs_ns}/{vs_name} tls[{index}] does not match: {}",
-                                reasons.join("; ")
-                            ),
-                            vec![(vs_res, format!("spec.tls[{index}]"), span)],
-                        )
-                    });
-                }
+                // A TLS entry needs a match (validation requires one).
+                Box::new(routes.iter().map(|route| {
+                    let matches = route.matches.as_ref().map_or(&[][..], |v| v.as_slice());
+                    let verdict =
+                        l4_verdict(matches, false, |m| tls_match(m, proxy, port, sni, dest_ip));
+                    (verdict, &route.route, route.span)
+                }))
             } else {
                 let routes = spec.tcp.as_ref().map_or(&[][..], |v| v.as_slice());
                 if routes.is_empty() {
                     continue;
                 }
-                self.trace.touch(vs_res);
-                for (index, route) in routes.iter().enumerate() {
+                // A TCP entry without a match takes every connection.
+                Box::new(routes.iter().map(|route| {
                     let matches = route.matches.as_ref().map_or(&[][..], |v| v.as_slice());
-                    let ok = matches.is_empty()
-                        || matches.iter().any(|m| tcp_match(m, proxy, port, dest_ip).is_ok());
-                    if ok {
-                        self.vs_hit = Some(VsHit { resource: vs_res, section, route: Some(index) });
-                        let span = route.span;
-                        self.trace.step("route", StepOutcome::Pass, || {
-                            (
-                                format!("VirtualService {vs_ns}/{vs_name} tcp[{index}] matches"),
-                                vec![(vs_res, format!("spec.tcp[{index}]"), span)],
-                            )
-                        });
-                        let dests = l4_dests(
-                            route.route.as_ref().map_or(&[][..], |v| v.as_slice()),
-                            "tcp",
-                            index,
-                        );
-                        self.resolve_destinations(
-                            proxy,
-                            &dests,
-                            port,
-                            false,
-                            true,
-                            Some((vs_res, &vs_ns)),
-                        );
-                        return;
-                    }
-                    let reasons: Vec<String> = matches
-                        .iter()
-                        .filter_map(|m| tcp_match(m, proxy, port, dest_ip).err())
-                        .collect();
-                    let span = route.span;
-                    self.trace.step("route", StepOutcome::Fail, || {
-                        (
-                            format!(
-                                "VirtualService {vs_ns}/{vs_name} tcp[{index}] does not match: {}",
-                                reasons.join("; ")
-                            ),
-                            vec![(vs_res, format!("spec.tcp[{index}]"), span)],
-                        )
-                    });
+                    let verdict = l4_verdict(matches, true, |m| tcp_match(m, proxy, port, dest_ip));
+                    (verdict, &route.route, route.span)
+                }))
+            };
+            self.trace.touch(vs_res);
+            for (index, (verdict, route, span)) in entries.enumerate() {
+                let entry = L4Entry { vs: (vs_res, &vs_ns, &vs_name), section, index, span };
+                if self.l4_entry(proxy, port, entry, verdict, route) {
+                    return;
                 }
             }
         }
@@ -1298,6 +1195,47 @@ impl<'m> Eval<'m> {
             span: Span::default(),
         };
         self.resolve_destinations(proxy, &[dest], port, false, false, None);
+    }
+
+    /// One `tls` or `tcp` entry of a VirtualService: routes the connection when one of its
+    /// matches took it (`Ok`), or records why none did (`Err`). Returns whether it routed.
+    fn l4_entry(
+        &mut self,
+        proxy: &Proxy<'_>,
+        port: u32,
+        entry: L4Entry<'_>,
+        verdict: Result<Option<usize>, Vec<String>>,
+        route: &Option<Spanned<Vec<Spanned<crate::api::RouteDestination>>>>,
+    ) -> bool {
+        let L4Entry { vs: (vs_res, vs_ns, vs_name), section, index, span } = entry;
+        match verdict {
+            Ok(matched) => {
+                self.vs_hit = Some(VsHit { resource: vs_res, section, route: Some(index) });
+                self.trace.step("route", StepOutcome::Pass, || {
+                    let path = match matched {
+                        Some(m) => format!("spec.{section}[{index}].match[{m}]"),
+                        None => format!("spec.{section}[{index}]"),
+                    };
+                    (
+                        format!("VirtualService {vs_ns}/{vs_name} {section}[{index}] matches"),
+                        vec![(vs_res, path, span)],
+                    )
+                });
+                let dests =
+                    l4_dests(route.as_ref().map_or(&[][..], |v| v.as_slice()), section, index);
+                self.resolve_destinations(proxy, &dests, port, false, true, Some((vs_res, vs_ns)));
+                true
+            }
+            Err(reasons) => {
+                self.trace.step("route", StepOutcome::Fail, || {
+                    (
+                        format!("VirtualService {vs_ns}/{vs_name} {section}[{index}] does not match: {}", reasons.join("; ")),
+                        vec![(vs_res, format!("spec.{section}[{index}]"), span)],
+                    )
+                });
+                false
+            }
+        }
     }
 
     // ---------------------------------------------------------------- destinations
@@ -1579,6 +1517,30 @@ fn http_route_generated(proxy: &Proxy<'_>, route: &HttpRoute, port: u32) -> bool
     matches.is_empty() || matches.iter().any(|m| http_static_match(proxy, m, port).is_ok())
 }
 
+impl<'a> RouteDest<'a> {
+    /// A destination as written; `None` when it names no host.
+    fn new(
+        dest: &'a crate::api::Destination,
+        weight: Option<&Spanned<i32>>,
+        path: (&'static str, usize, usize),
+        span: Span,
+    ) -> Option<RouteDest<'a>> {
+        Some(RouteDest {
+            host: dest.host.as_ref().map_or("", |h| h.value.as_str()),
+            subset: dest.subset.as_ref().map(|s| s.value.as_str()).filter(|s| !s.is_empty()),
+            port: dest
+                .port
+                .as_ref()
+                .and_then(|p| p.number.as_ref())
+                .map(|n| n.value)
+                .filter(|&n| n > 0),
+            weight: weight.map_or(0, |w| w.value),
+            path: Some(path),
+            span,
+        })
+    }
+}
+
 fn l4_dests<'a>(
     routes: &'a [Spanned<crate::api::RouteDestination>],
     section: &'static str,
@@ -1588,20 +1550,7 @@ fn l4_dests<'a>(
         .iter()
         .enumerate()
         .filter_map(|(i, d)| {
-            let dest = d.destination.as_ref()?;
-            Some(RouteDest {
-                host: dest.host.as_ref().map_or("", |h| h.value.as_str()),
-                subset: dest.subset.as_ref().map(|s| s.value.as_str()).filter(|s| !s.is_empty()),
-                port: dest
-                    .port
-                    .as_ref()
-                    .and_then(|p| p.number.as_ref())
-                    .map(|n| n.value)
-                    .filter(|&n| n > 0),
-                weight: d.weight.as_ref().map_or(0, |w| w.value),
-                path: Some((section, index, i)),
-                span: d.span,
-            })
+            RouteDest::new(d.destination.as_ref()?, d.weight.as_ref(), (section, index, i), d.span)
         })
         .collect()
 }
@@ -1661,15 +1610,22 @@ fn subnets_match(
     if hit { Ok(()) } else { Err(format!("{ip} is not in destinationSubnets")) }
 }
 
+/// The static predicates of a TLS or TCP match (both message types carry the same fields).
+macro_rules! l4_static {
+    ($m:expr, $proxy:expr, $port:expr) => {
+        static_l4(
+            $proxy,
+            $port,
+            $m.port.as_ref(),
+            $m.gateways.as_ref().map(|g| &g.value),
+            $m.source_labels.as_ref(),
+            $m.source_namespace.as_ref(),
+        )
+    };
+}
+
 fn tls_static(m: &TlsMatchAttributes, proxy: &Proxy<'_>, port: u32) -> Result<(), String> {
-    static_l4(
-        proxy,
-        port,
-        m.port.as_ref(),
-        m.gateways.as_ref().map(|g| &g.value),
-        m.source_labels.as_ref(),
-        m.source_namespace.as_ref(),
-    )
+    l4_static!(m, proxy, port)
 }
 
 fn tls_match(
@@ -1679,14 +1635,7 @@ fn tls_match(
     sni: Option<&str>,
     dest_ip: Option<IpAddr>,
 ) -> Result<(), String> {
-    static_l4(
-        proxy,
-        port,
-        m.port.as_ref(),
-        m.gateways.as_ref().map(|g| &g.value),
-        m.source_labels.as_ref(),
-        m.source_namespace.as_ref(),
-    )?;
+    tls_static(m, proxy, port)?;
     let hosts: Vec<&str> = m.sni_hosts.iter().flatten().map(|h| h.value.as_str()).collect();
     let Some(sni) = sni else { return Err("the connection carries no SNI".into()) };
     // Envoy's server_names: exact, or `*.parent` covering any deeper name.
@@ -1709,15 +1658,33 @@ fn tcp_match(
     port: u32,
     dest_ip: Option<IpAddr>,
 ) -> Result<(), String> {
-    static_l4(
-        proxy,
-        port,
-        m.port.as_ref(),
-        m.gateways.as_ref().map(|g| &g.value),
-        m.source_labels.as_ref(),
-        m.source_namespace.as_ref(),
-    )?;
+    l4_static!(m, proxy, port)?;
     subnets_match(m.destination_subnets.as_ref().map(|s| &s.value), dest_ip)
+}
+
+/// Which match of a TLS or TCP entry takes the connection (`Ok(None)`: the entry has no match
+/// and `empty_matches` says that takes everything), or why none does.
+fn l4_verdict<M>(
+    matches: &[Spanned<M>],
+    empty_matches: bool,
+    check: impl Fn(&M) -> Result<(), String>,
+) -> Result<Option<usize>, Vec<String>> {
+    if matches.is_empty() && empty_matches {
+        return Ok(None);
+    }
+    let mut reasons = Vec::new();
+    for (index, m) in matches.iter().enumerate() {
+        match check(m) {
+            Ok(()) => return Ok(Some(index)),
+            Err(reason) => reasons.push(reason),
+        }
+    }
+    Err(reasons)
+}
+
+/// The value of a `Percent` field that is set.
+fn percentage(field: &Option<Spanned<crate::api::Percent>>) -> Option<f64> {
+    field.as_ref().and_then(|p| p.value.value.as_ref()).map(|v| v.value)
 }
 
 /// A duration as protobuf JSON and Envoy's config dump print it: seconds, with 3, 6 or 9
