@@ -251,14 +251,12 @@ impl Mesh {
 
     /// Why a DNS subset cluster would not be generated: its selector leaves no endpoint.
     /// Checked without building the endpoint list, since the fast path asks too.
-    pub(crate) fn empty_dns_subset(&self, target: &Target, proxy: &Proxy<'_>) -> Option<String> {
+    pub(crate) fn empty_dns_subset(&self, target: &Target, definition: &Subset) -> Option<String> {
         let primary = &self.services[target.selected.primary as usize];
         if !matches!(primary.resolution, Resolution::Dns | Resolution::DnsRoundRobin) {
             return None;
         }
-        let subset = target.subset.as_deref()?;
-        let dr = self.destination_rule_for(target.selected.primary, proxy)?;
-        let (_, _, definition) = self.find_subset(dr, subset)?;
+        let subset = target.subset.as_deref().unwrap_or("");
         let wanted: &[(Spanned<String>, Spanned<String>)] =
             definition.labels.as_ref().map_or(&[], |labels| labels.entries.as_slice());
         let round_robin = primary.resolution == Resolution::DnsRoundRobin;

@@ -310,7 +310,7 @@ pub struct Mesh {
     /// services exported to named namespaces: whether a proxy has an HTTP listener on a port
     /// is then two probes rather than a scan.
     pub(crate) http_public_ports: FastMap<u32, ()>,
-    pub(crate) http_namespace_ports: FastMap<(u32, String), ()>,
+    pub(crate) http_namespace_ports: FastMap<String, Vec<u32>>,
     /// Lint findings by the resource they are about, and those about no resource.
     pub(crate) lint_by_resource: FastMap<(&'static str, String, String), Vec<usize>>,
     pub(crate) lint_unattached: Vec<usize>,
@@ -526,7 +526,11 @@ impl Mesh {
                             }
                             ExportTo::Namespaces(list) => {
                                 for ns in list {
-                                    self.http_namespace_ports.insert((port.number, ns.clone()), ());
+                                    let ports =
+                                        self.http_namespace_ports.entry(ns.clone()).or_default();
+                                    if !ports.contains(&port.number) {
+                                        ports.push(port.number);
+                                    }
                                 }
                             }
                             ExportTo::Nobody => {}

@@ -230,17 +230,18 @@ impl Mesh {
     pub(crate) fn destination_ip(
         &self,
         request: &Request,
+        host: Option<&str>,
         proxy: &Proxy<'_>,
     ) -> Option<(IpAddr, &'static str)> {
         if let Some(ip) = request.dest_ip {
             return Some((ip, "the request"));
         }
-        let host = request.normalized_host()?;
-        if let Some(ip) = ip_literal(&host) {
+        let host = host?;
+        if let Some(ip) = ip_literal(host) {
             return Some((ip, "the host, an IP literal"));
         }
         if proxy.dns_capture {
-            if let Some(selected) = self.select_host(&host, proxy) {
+            if let Some(selected) = self.select_host(host, proxy) {
                 let service = &self.services[selected.primary as usize];
                 let ip = service.bound_addresses(true).into_iter().find_map(|a| match a {
                     Address::Ip(ip) => Some(ip),
@@ -252,7 +253,7 @@ impl Mesh {
             }
         }
         request
-            .dns_answer(&host)
+            .dns_answer(host)
             .and_then(|ips| ips.first().copied())
             .map(|ip| (ip, "the DNS table"))
     }
@@ -378,7 +379,10 @@ impl Mesh {
     pub(crate) fn has_http_chain(&self, port: u32, proxy: &Proxy<'_>) -> bool {
         if proxy.sidecar.is_none() {
             return self.http_public_ports.contains_key(&port)
-                || self.http_namespace_ports.contains_key(&(port, proxy.namespace.to_string()));
+                || self
+                    .http_namespace_ports
+                    .get(proxy.namespace)
+                    .is_some_and(|ports| ports.contains(&port));
         }
         // A Sidecar narrows what is imported: check the services themselves.
         self.http_by_port.get(&port).into_iter().flatten().any(|&id| {

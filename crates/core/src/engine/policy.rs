@@ -221,7 +221,8 @@ impl<'m> Eval<'m> {
             .as_ref()
             .and_then(|b| b.value.simple.as_ref())
             .is_some_and(|s| s.value == SimpleLb::Passthrough);
-        let dest_ip = mesh.destination_ip(request, &proxy).map(|(ip, _)| ip);
+        let host = request.normalized_host();
+        let dest_ip = mesh.destination_ip(request, host.as_deref(), &proxy).map(|(ip, _)| ip);
         let (mut cluster_type, mut endpoints) =
             mesh.endpoints(&target, request, dest_ip, subset_labels.as_deref());
         if passthrough_lb {

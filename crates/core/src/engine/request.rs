@@ -126,8 +126,15 @@ impl Request {
     /// The host as Envoy matches it: lowercased, without `:port` and without a trailing dot.
     /// Borrowed when the host is already in that form, as it usually is.
     pub fn normalized_host(&self) -> Option<std::borrow::Cow<'_, str>> {
-        let host = self.host.as_deref()?.trim();
-        let host = strip_port(host);
+        let raw = self.host.as_deref()?;
+        // The usual Host needs nothing done: a lowercase name without port or trailing dot.
+        let plain = raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+        if plain && !raw.is_empty() && !raw.ends_with('.') {
+            return Some(std::borrow::Cow::Borrowed(raw));
+        }
+        let host = strip_port(raw.trim());
         let host = host.strip_suffix('.').unwrap_or(host);
         if host.is_empty() {
             return None;
@@ -149,29 +156,45 @@ impl Request {
             .collect()
     }
 
-    /// The value Envoy's header matchers see: multiple values joined with `,`.
-    pub fn header(&self, name: &str) -> Option<String> {
-        let lower = name.to_ascii_lowercase();
-        match lower.as_str() {
-            ":method" => return Some(self.method.clone()),
-            ":path" => return Some(self.path.clone()),
-            ":authority" | "host" => return self.host.clone(),
-            ":scheme" => return Some("http".to_string()),
-            _ => {}
+    /// The value Envoy's header matchers see: multiple values joined with `,`. Borrowed in the
+    /// usual case of one value.
+    pub fn header(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
+        if name.starts_with(':') || name.eq_ignore_ascii_case("host") {
+            if name.eq_ignore_ascii_case(":method") {
+                return Some(Cow::Borrowed(&self.method));
+            }
+            if name.eq_ignore_ascii_case(":path") {
+                return Some(Cow::Borrowed(&self.path));
+            }
+            if name.eq_ignore_ascii_case(":authority") || name.eq_ignore_ascii_case("host") {
+                return self.host.as_deref().map(Cow::Borrowed);
+            }
+            if name.eq_ignore_ascii_case(":scheme") {
+                return Some(Cow::Borrowed("http"));
+            }
         }
-        let values = self.header_values(&lower);
-        let mut joined = if values.is_empty() { None } else { Some(values.join(",")) };
-        if lower == "cookie" && !self.cookies.is_empty() {
+        let mut values = self.headers.iter().filter(|(key, _)| key.eq_ignore_ascii_case(name));
+        let mut joined: Option<Cow<'_, str>> =
+            values.next().map(|(_, v)| Cow::Borrowed(v.as_str()));
+        for (_, more) in values {
+            if let Some(value) = joined.as_mut() {
+                let owned = value.to_mut();
+                owned.push(',');
+                owned.push_str(more);
+            }
+        }
+        if name.eq_ignore_ascii_case("cookie") && !self.cookies.is_empty() {
             let cookies = self
                 .cookies
                 .iter()
                 .map(|(name, value)| format!("{name}={value}"))
                 .collect::<Vec<_>>()
                 .join("; ");
-            joined = Some(match joined {
+            joined = Some(Cow::Owned(match joined {
                 Some(existing) => format!("{existing}; {cookies}"),
                 None => cookies,
-            });
+            }));
         }
         joined
     }

@@ -166,7 +166,8 @@ impl Mesh {
 
     /// The fast path the Envoy filter uses per request: entry, cluster and outcome, no story.
     pub fn classify(&self, request: &Request) -> Classification<'_> {
-        let eval = self.evaluate(request, false);
+        let mut eval = Eval::new(self, false, None);
+        self.run(&mut eval, request);
         Classification {
             outcome: eval.out.outcome,
             http_status: eval.out.http_status,
@@ -219,17 +220,14 @@ impl Mesh {
         tracing: bool,
         follow: Option<usize>,
     ) -> Eval<'_> {
-        let mut eval = Eval {
-            follow,
-            full: tracing,
-            se_hit: None,
-            vs_hit: None,
-            mesh: self,
-            trace: Trace::new(&self.config, tracing),
-            out: empty_explanation(),
-            target: None,
-            policy: OutboundPolicy::AllowAny,
-        };
+        let mut eval = Eval::new(self, tracing, follow);
+        self.run(&mut eval, request);
+        eval
+    }
+
+    /// The pipeline, written into `eval` in place: the explanation is large, and the fast path
+    /// should not pay for moving it around.
+    pub(crate) fn run(&self, eval: &mut Eval<'_>, request: &Request) {
         let sidecar = self.sidecar_for(&request.namespace, &request.source_labels);
         let proxy = Proxy {
             namespace: &request.namespace,
@@ -240,7 +238,7 @@ impl Mesh {
         eval.settings(request, &proxy);
         let port = request.effective_port();
         let host = request.normalized_host();
-        let dest_ip = self.destination_ip(request, &proxy);
+        let dest_ip = self.destination_ip(request, host.as_deref(), &proxy);
         if let Some((ip, from)) = dest_ip {
             eval.trace.step("destination", StepOutcome::Info, || {
                 (format!("the connection goes to {ip}:{port} (address from {from})"), vec![])
@@ -293,7 +291,22 @@ impl Mesh {
                 eval.route_http(request, &proxy, port, host.as_deref(), dest_ip.map(|(ip, _)| ip));
             }
         }
-        eval
+    }
+}
+
+impl<'m> Eval<'m> {
+    pub(crate) fn new(mesh: &'m Mesh, tracing: bool, follow: Option<usize>) -> Eval<'m> {
+        Eval {
+            follow,
+            full: tracing,
+            se_hit: None,
+            vs_hit: None,
+            mesh,
+            trace: Trace::new(&mesh.config, tracing),
+            out: empty_explanation(),
+            target: None,
+            policy: OutboundPolicy::AllowAny,
+        }
     }
 }
 
@@ -598,7 +611,9 @@ impl<'m> Eval<'m> {
                     span: Span::default(),
                 };
                 self.resolve_destinations(proxy, &[dest], port, true, false, None);
-                self.out.retries = Some(default_retries());
+                if self.full {
+                    self.out.retries = Some(default_retries());
+                }
                 self.trace.step("retries", StepOutcome::Info, || {
                     (format!("no route timeout (Istio disables Envoy's 15 s default); Istio's default retries: up to 2 on {DEFAULT_RETRY_ON}"), vec![])
                 });
@@ -762,13 +777,13 @@ impl<'m> Eval<'m> {
             }
         }
         for (field, name, value) in [
-            (&m.method, "method", Some(request.method.clone())),
-            (&m.authority, "authority", request.host.clone()),
-            (&m.scheme, "scheme", Some("http".to_string())),
+            (&m.method, "method", Some(request.method.as_str())),
+            (&m.authority, "authority", request.host.as_deref()),
+            (&m.scheme, "scheme", Some("http")),
         ] {
             if let Some(matcher) = field.as_ref() {
                 let Some(value) = value else { return self.miss(|| format!("{name} is absent")) };
-                match matching::string_match(regexes, matcher, &value, false) {
+                match matching::string_match(regexes, matcher, value, false) {
                     Ok(true) => {}
                     Ok(false) => {
                         return self.miss(|| {
@@ -911,7 +926,7 @@ impl<'m> Eval<'m> {
             });
             return;
         }
-        if let Some(rewrite) = route.rewrite.as_ref() {
+        if let Some(rewrite) = route.rewrite.as_ref().filter(|_| self.full) {
             let span = rewrite.span;
             let mut parts = Vec::new();
             if let Some(uri) = rewrite.uri.as_ref() {
@@ -931,7 +946,9 @@ impl<'m> Eval<'m> {
                 (parts.join("; "), vec![(vs_res, format!("spec.http[{index}].rewrite"), span)])
             });
         }
-        if let Some(headers) = route.headers.as_ref().and_then(|h| h.request.as_ref()) {
+        if let Some(headers) =
+            route.headers.as_ref().and_then(|h| h.request.as_ref()).filter(|_| self.full)
+        {
             let span = headers.span;
             let mut parts = Vec::new();
             for (verb, map) in [("set", &headers.set), ("add", &headers.add)] {
@@ -1026,7 +1043,13 @@ impl<'m> Eval<'m> {
                 self.trace.step("result", StepOutcome::Info, || (format!("the fault filter aborts every request with {status} before it reaches the router"), vec![]));
             }
         }
-        // Timeout and retries.
+        // Timeout and retries: the story's business, not the fast path's.
+        if self.full {
+            self.timeout_and_retries(vs_res, index, route);
+        }
+    }
+
+    fn timeout_and_retries(&mut self, vs_res: usize, index: usize, route: &Spanned<HttpRoute>) {
         if let Some(timeout) = route.timeout.as_ref() {
             let text = proto_duration(timeout.value);
             self.out.timeout = if timeout.value.nanos == 0 { None } else { Some(text.clone()) };
@@ -1432,8 +1455,8 @@ impl<'m> Eval<'m> {
         }
         if let Some(subset) = subset {
             let dr = mesh.destination_rule_for(target.selected.primary, proxy);
-            let defined = dr.is_some_and(|dr| mesh.find_subset(dr, subset).is_some());
-            if !defined {
+            let found = dr.and_then(|dr| mesh.find_subset(dr, subset));
+            let Some((_, _, definition)) = found else {
                 return Some(match dr {
                     Some(_) => format!(
                         "subset {subset} is not defined in the DestinationRule that applies"
@@ -1442,8 +1465,8 @@ impl<'m> Eval<'m> {
                         "subset {subset} needs a DestinationRule defining it, and none applies"
                     ),
                 });
-            }
-            if let Some(reason) = mesh.empty_dns_subset(target, proxy) {
+            };
+            if let Some(reason) = mesh.empty_dns_subset(target, definition) {
                 return Some(reason);
             }
         }
