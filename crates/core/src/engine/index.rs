@@ -224,6 +224,8 @@ pub(crate) struct Service {
     pub(crate) resource: usize,
     /// The host as written (used in cluster names and telemetry).
     pub(crate) host: String,
+    /// The host lowercased: the key Envoy's case-insensitive matching uses.
+    pub(crate) host_key: String,
     /// Position in `spec.hosts`.
     pub(crate) host_index: usize,
     pub(crate) namespace: String,
@@ -493,6 +495,7 @@ impl Mesh {
                 let id = self.services.len() as u32;
                 let service = Service {
                     resource: index,
+                    host_key: host.to_ascii_lowercase(),
                     auto_allocatable: addresses.is_empty()
                         && resolution != Resolution::None
                         && !host::is_wildcard(&host)
@@ -507,7 +510,7 @@ impl Mesh {
                     auto_addresses,
                     export_to: export_to.clone(),
                 };
-                self.service_hosts.insert(&service.host.to_ascii_lowercase(), id);
+                self.service_hosts.insert(&service.host_key, id);
                 for address in &service.addresses {
                     match *address {
                         Address::Ip(ip) => self.by_address.entry(ip).or_default().push(id),

@@ -285,8 +285,8 @@ impl Mesh {
                 if !service.bound_addresses(proxy.dns_capture).contains(&Address::Ip(ip)) {
                     continue;
                 }
-                let Some(selected) = self
-                    .select(self.service_hosts.exact(&service.host.to_ascii_lowercase()), proxy)
+                let Some(selected) =
+                    self.select(self.service_hosts.exact(&service.host_key), proxy)
                 else {
                     continue;
                 };
@@ -323,7 +323,7 @@ impl Mesh {
                     continue;
                 }
                 if let Some(selected) =
-                    self.select(self.service_hosts.exact(&service.host.to_ascii_lowercase()), proxy)
+                    self.select(self.service_hosts.exact(&service.host_key), proxy)
                 {
                     return Chain::Service {
                         selected,
@@ -350,8 +350,7 @@ impl Mesh {
             if !service.bound_addresses(proxy.dns_capture).is_empty() {
                 continue;
             }
-            let Some(selected) =
-                self.select(self.service_hosts.exact(&service.host.to_ascii_lowercase()), proxy)
+            let Some(selected) = self.select(self.service_hosts.exact(&service.host_key), proxy)
             else {
                 continue;
             };
@@ -438,8 +437,7 @@ impl Mesh {
             }
             for id in ids {
                 let service = &self.services[id as usize];
-                if let Some(selected) = self.select_host(&service.host.to_ascii_lowercase(), proxy)
-                {
+                if let Some(selected) = self.select_host(&service.host_key, proxy) {
                     if serves(&selected) {
                         return Some((selected, MatchKind::Address));
                     }

@@ -1140,7 +1140,7 @@ impl<'m> Eval<'m> {
         let tls = service.port(port).is_some_and(|p| p.is_tls());
         let section = if tls { "tls" } else { "tcp" };
         let mut any_tls_routes = false;
-        for vs in mesh.l4_virtual_services(&service.host, proxy) {
+        for vs in mesh.l4_virtual_services(service, proxy) {
             let entry = &mesh.virtual_services[vs as usize];
             let res = &mesh.config.resources[entry.resource];
             let Spec::VirtualService(spec) = &res.spec else { continue };
@@ -1322,7 +1322,7 @@ impl<'m> Eval<'m> {
                     .map_or(listener_port, |s| s.ports[0].number),
             };
             let weight = weight_of(dest);
-            let cluster = format!("outbound|{port}|{}|{dest_host}", dest.subset.unwrap_or(""));
+            let cluster = cluster_name(port, dest.subset.unwrap_or(""), &dest_host);
             let mut target = selected.map(|selected| Target {
                 selected,
                 port,
@@ -1705,6 +1705,28 @@ fn l4_verdict<M>(
     Err(reasons)
 }
 
+/// `outbound|<port>|<subset>|<host>`, built without the formatting machinery: the fast path
+/// makes one per request.
+pub(crate) fn cluster_name(port: u32, subset: &str, host: &str) -> String {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = port;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let port = std::str::from_utf8(&digits[at..]).unwrap_or("0");
+    let mut name = String::with_capacity(12 + port.len() + subset.len() + host.len());
+    for part in ["outbound|", port, "|", subset, "|", host] {
+        name.push_str(part);
+    }
+    name
+}
+
 /// The value of a `Percent` field that is set.
 fn percentage(field: &Option<Spanned<crate::api::Percent>>) -> Option<f64> {
     field.as_ref().and_then(|p| p.value.value.as_ref()).map(|v| v.value)
@@ -1836,15 +1858,15 @@ impl Mesh {
     }
 
     /// Every VirtualService whose hosts overlap the service host, in candidate order (TCP/TLS).
-    fn l4_virtual_services(&self, service_host: &str, proxy: &Proxy<'_>) -> Vec<u32> {
+    fn l4_virtual_services(&self, service: &super::index::Service, proxy: &Proxy<'_>) -> Vec<u32> {
+        let service_host = service.host.as_str();
         let mut ids: Vec<u32> = self.vs_hosts.exact(service_host).to_vec();
         let needle = service_host.strip_prefix('*').unwrap_or(service_host);
         for (_, more) in self.vs_hosts.covering(needle, false) {
             ids.extend_from_slice(more);
         }
-        if let Some(suffix) = service_host.strip_prefix('*') {
-            let lower = suffix.to_ascii_lowercase();
-            ids.extend(self.vs_under_wildcard.get(lower.as_str()).into_iter().flatten());
+        if let Some(suffix) = service.host_key.strip_prefix('*') {
+            ids.extend(self.vs_under_wildcard.get(suffix).into_iter().flatten());
         }
         ids.sort_unstable();
         ids.dedup();

@@ -125,3 +125,12 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn cluster_names_follow_istio() {
+    use super::routing::cluster_name;
+    assert_eq!(cluster_name(443, "", "api.stripe.com"), "outbound|443||api.stripe.com");
+    assert_eq!(cluster_name(0, "v1", "a"), "outbound|0|v1|a");
+    assert_eq!(cluster_name(65535, "", "*.example.com"), "outbound|65535||*.example.com");
+    assert_eq!(cluster_name(u32::MAX, "s", "h"), format!("outbound|{}|s|h", u32::MAX));
+}
