@@ -459,6 +459,8 @@ mod tests {
         let text = std::fs::read_to_string(path).expect("read CONTRACT.md");
         let section =
             text.split("\n## ").find(|section| section.starts_with(heading)).expect("section");
+        // Subsections (`###`) hold the optional extras and conventions, not the required table.
+        let section = section.split("\n### ").next().unwrap_or(section);
         let mut fields: Vec<String> = section
             .lines()
             .filter_map(|line| line.strip_prefix("| `"))
@@ -466,6 +468,64 @@ mod tests {
             .collect();
         fields.sort();
         fields
+    }
+
+    /// The names in the first column of CONTRACT.md's "Fields beyond the required ones" table
+    /// (`hash.key`, `destinations[].exists`...).
+    fn extra_fields() -> Vec<String> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/wire/CONTRACT.md");
+        let text = std::fs::read_to_string(path).expect("read CONTRACT.md");
+        let section = text
+            .split("\n### ")
+            .find(|section| section.starts_with("Fields beyond the required ones"))
+            .expect("the extras table");
+        section
+            .lines()
+            .filter_map(|line| line.strip_prefix("| "))
+            .filter_map(|rest| rest.split_once(" |").map(|(first, _)| first))
+            .flat_map(|first| first.split(", "))
+            .filter_map(|name| name.strip_prefix('`')?.strip_suffix('`'))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Whether the schema describes a dotted field path (`a.b`, `a[].b`), following `$ref`s and
+    /// `anyOf` branches.
+    fn describes(root: &Value, schema: &Value, path: &[&str]) -> bool {
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let name = reference.trim_start_matches("#/$defs/");
+            return describes(root, &root["$defs"][name], path);
+        }
+        if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
+            return branches.iter().any(|branch| describes(root, branch, path));
+        }
+        let Some((first, rest)) = path.split_first() else { return true };
+        let (name, list) = match first.strip_suffix("[]") {
+            Some(name) => (name, true),
+            None => (*first, false),
+        };
+        let Some(field) = schema.get("properties").and_then(|p| p.get(name)) else {
+            return false;
+        };
+        if list {
+            let items = field.get("items").cloned().unwrap_or(Value::Null);
+            describes(root, &items, rest)
+        } else {
+            describes(root, field, rest)
+        }
+    }
+
+    #[test]
+    fn the_schemas_describe_every_extra_field_of_the_contract() {
+        let explanation = contract_schema("explanation");
+        let extras = extra_fields();
+        assert!(extras.len() >= 10, "the extras table was found: {extras:?}");
+        for field in extras {
+            // `refs[]` hangs off every step.
+            let path = if field.starts_with("refs[]") { format!("steps[].{field}") } else { field };
+            let parts: Vec<&str> = path.split('.').collect();
+            assert!(describes(&explanation, &explanation, &parts), "the schema lacks {path}");
+        }
     }
 
     fn sorted_keys(object: &Value) -> Vec<String> {
