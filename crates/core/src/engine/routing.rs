@@ -39,6 +39,8 @@ pub(crate) struct Eval<'m> {
     pub(crate) full: bool,
     /// The ServiceEntry host matched, by service id.
     pub(crate) se_hit: Option<(u32, MatchKind)>,
+    /// The service the listener or virtual host chose; a route back to the same host reuses it.
+    pub(crate) matched: Option<Selected>,
     /// The VirtualService that governs the request and the entry that matched.
     pub(crate) vs_hit: Option<VsHit>,
 }
@@ -301,6 +303,7 @@ impl<'m> Eval<'m> {
             full: tracing,
             se_hit: None,
             vs_hit: None,
+            matched: None,
             mesh,
             trace: Trace::new(&mesh.config, tracing),
             out: empty_explanation(),
@@ -439,6 +442,7 @@ impl<'m> Eval<'m> {
             self.trace.touch(index);
         }
         self.se_hit = Some((selected.primary, match_kind));
+        self.matched = Some(selected.clone());
         if !self.full {
             return;
         }
@@ -1309,7 +1313,12 @@ impl<'m> Eval<'m> {
                 } else {
                     std::borrow::Cow::Borrowed(&*dest_host)
                 };
-            let selected = mesh.select_host(&lookup, proxy);
+            let selected = match &self.matched {
+                Some(matched) if mesh.services[matched.primary as usize].host_key == *lookup => {
+                    Some(matched.clone())
+                }
+                _ => mesh.select_host(&lookup, proxy),
+            };
             // HTTP routes without a destination port use the listener port (trap 31); TCP/TLS
             // routes infer the port when the service has exactly one.
             let port = match dest.port {
