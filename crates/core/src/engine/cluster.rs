@@ -52,17 +52,15 @@ impl Mesh {
         exported: bool,
     ) -> Option<u32> {
         let pick = |ids: &[u32]| -> Option<u32> {
-            let usable: Vec<u32> = ids
-                .iter()
-                .copied()
-                .filter(|&id| {
+            let usable = || {
+                ids.iter().copied().filter(|&id| {
                     !exported
                         || self.destination_rules[id as usize].export_to.visible_to(proxy.namespace)
                 })
-                .collect();
+            };
             // A workload-selector rule in the proxy's namespace whose labels the proxy carries
             // comes first; otherwise the last plain rule (`SidecarScope.DestinationRule`).
-            let selector = usable.iter().copied().find(|&id| {
+            let selector = usable().find(|&id| {
                 let entry = &self.destination_rules[id as usize];
                 let Some(selector) = entry.selector.as_ref() else { return false };
                 let ns = &self.config.resources[entry.resources[0]].namespace.value;
@@ -72,11 +70,7 @@ impl Mesh {
                         .all(|(k, v)| proxy.labels.iter().any(|(pk, pv)| pk == k && pv == v))
             });
             selector.or_else(|| {
-                usable
-                    .iter()
-                    .copied()
-                    .rev()
-                    .find(|&id| self.destination_rules[id as usize].selector.is_none())
+                usable().rev().find(|&id| self.destination_rules[id as usize].selector.is_none())
             })
         };
         if let Some(found) = pick(scope.hosts.exact(host)) {
@@ -249,14 +243,13 @@ impl Mesh {
         (cluster_type, out)
     }
 
-    /// Why a DNS subset cluster would not be generated: its selector leaves no endpoint.
-    /// Checked without building the endpoint list, since the fast path asks too.
-    pub(crate) fn empty_dns_subset(&self, target: &Target, definition: &Subset) -> Option<String> {
+    /// Whether a DNS subset cluster would not be generated because its selector leaves no
+    /// endpoint. Checked without building the endpoint list, since the fast path asks too.
+    pub(crate) fn dns_subset_is_empty(&self, target: &Target, definition: &Subset) -> bool {
         let primary = &self.services[target.selected.primary as usize];
         if !matches!(primary.resolution, Resolution::Dns | Resolution::DnsRoundRobin) {
-            return None;
+            return false;
         }
-        let subset = target.subset.as_deref().unwrap_or("");
         let wanted: &[(Spanned<String>, Spanned<String>)] =
             definition.labels.as_ref().map_or(&[], |labels| labels.entries.as_slice());
         let round_robin = primary.resolution == Resolution::DnsRoundRobin;
@@ -272,7 +265,7 @@ impl Mesh {
             if endpoints.is_empty() {
                 // The synthesized host endpoint carries no labels.
                 if spec.workload_selector.is_none() && wanted.is_empty() {
-                    return None;
+                    return false;
                 }
                 continue;
             }
@@ -288,13 +281,11 @@ impl Mesh {
                     own || topology_label(locality, &key.value) == Some(value.value.as_str())
                 });
                 if selected {
-                    return None;
+                    return false;
                 }
             }
         }
-        Some(format!(
-            "subset {subset} selects no endpoint of the DNS entry, and istiod skips DNS clusters without endpoints"
-        ))
+        true
     }
 }
 

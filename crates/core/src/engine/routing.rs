@@ -1434,7 +1434,39 @@ impl<'m> Eval<'m> {
         self.out.cluster = Some(cluster);
     }
 
+    /// Why istiod would not generate the cluster, or `None` when it would. The fast path gets
+    /// an empty reason: it only needs to know.
     fn cluster_missing_reason(
+        &self,
+        proxy: &Proxy<'_>,
+        dest_host: &str,
+        port: u32,
+        subset: Option<&str>,
+        target: Option<&Target>,
+    ) -> Option<String> {
+        if self.full {
+            return self.cluster_missing_reason_text(proxy, dest_host, port, subset, target);
+        }
+        let mesh = self.mesh;
+        let Some(target) = target else { return Some(String::new()) };
+        let missing = match mesh.selected_port(&target.selected, port) {
+            None => true,
+            Some((_, p)) => p.protocol == crate::protocol::Protocol::Udp,
+        };
+        if missing {
+            return Some(String::new());
+        }
+        let subset = subset?;
+        let dr = mesh.destination_rule_for(target.selected.primary, proxy);
+        match dr.and_then(|dr| mesh.find_subset(dr, subset)) {
+            None => Some(String::new()),
+            Some((_, _, definition)) => {
+                mesh.dns_subset_is_empty(target, definition).then(String::new)
+            }
+        }
+    }
+
+    fn cluster_missing_reason_text(
         &self,
         proxy: &Proxy<'_>,
         dest_host: &str,
@@ -1475,8 +1507,10 @@ impl<'m> Eval<'m> {
                     ),
                 });
             };
-            if let Some(reason) = mesh.empty_dns_subset(target, definition) {
-                return Some(reason);
+            if mesh.dns_subset_is_empty(target, definition) {
+                return Some(format!(
+                    "subset {subset} selects no endpoint of the DNS entry, and istiod skips DNS clusters without endpoints"
+                ));
             }
         }
         None
