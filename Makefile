@@ -1,8 +1,9 @@
 # meshroute build, test and benchmark entry points.
 #
-# `make test` is what CI runs (.ci/run): it installs what the build needs (rustup targets),
-# checks formatting and lints, runs every test, builds the pure core for the three targets it
-# must support, and checks that the core stays free of I/O-bound dependencies.
+# `make test` is what CI runs (.ci/run): it installs what the build needs (rustup targets, the
+# playground's tools, chromium), checks formatting and lints, runs every test, builds the pure
+# core for the three targets it must support, checks that the core stays free of I/O-bound
+# dependencies, and runs the fixture corpus through the playground in headless chromium.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -11,7 +12,7 @@ WASM_TARGETS := wasm32-unknown-unknown wasm32-wasip1
 # Crates that would tie the core to a runtime; the core must never depend on them.
 FORBIDDEN_IN_CORE := wasm-bindgen js-sys web-sys proxy-wasm getrandom
 
-.PHONY: all setup fmt fmt-check clippy test test-rust build-core-targets check-core-purity bench fuzz playground web help
+.PHONY: all setup fmt fmt-check clippy test test-rust test-web build-core-targets check-core-purity bench fuzz playground web web-tools chromium help
 
 all: test
 
@@ -19,7 +20,9 @@ help:
 	@echo "make test        format check, clippy, all tests, core for native + wasm32 targets"
 	@echo "make bench       criterion benchmarks: lint, index build, fast path, explain (10k SE + 1k DR + 1k VS)"
 	@echo "make fuzz        run the parser fuzz target for FUZZ_SECONDS (default 300)"
-	@echo "make playground  the browser playground (not built yet)"
+	@echo "make web         build the playground's static folder web/ (wasm into web/pkg)"
+	@echo "make test-web    the fixture corpus through the playground's JS API in headless chromium"
+	@echo "make playground  build and serve the playground at http://127.0.0.1:\$${PORT:-8080}"
 
 # Idempotent: rustup only downloads targets that are missing.
 setup:
@@ -39,6 +42,7 @@ clippy:
 
 # The log feeds the one-line total printed last by `make test`.
 TEST_LOG := target/test-output.log
+WEB_TEST_LOG := target/test-web-output.log
 test-rust:
 	mkdir -p target
 	$(CARGO) test --workspace --locked 2>&1 | tee $(TEST_LOG)
@@ -56,9 +60,11 @@ check-core-purity:
 	done; \
 	echo "meshroute-core depends only on: $$(tr '\n' ' ' <<<"$$deps")"
 
-test: setup fmt-check clippy test-rust build-core-targets check-core-purity
+# The browser suite writes its own log (cargo's `test result:` format) so that the order of the
+# two runs does not matter; the total adds both.
+test: setup fmt-check clippy test-rust build-core-targets check-core-purity test-web
 	@awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
-	  END { printf "%d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' $(TEST_LOG)
+	  END { printf "%d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' $(TEST_LOG) $(WEB_TEST_LOG)
 
 bench:
 	$(CARGO) bench -p meshroute-core --locked
@@ -68,6 +74,40 @@ fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cd crates/core/fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run lint -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
 
-playground web:
-	@echo "not yet: the browser playground arrives with its own issue; 'meshroute lint' works today (see README)"
-	@exit 1
+# The playground. Its tools are installed into .tools/ (ignored by git), once: wasm-pack, and a
+# wasm-bindgen-cli of exactly the wasm-bindgen version in Cargo.lock (its own lockfile asks for a
+# crate version the registry lacks, hence no --locked there). wasm-pack finds wasm-bindgen on PATH.
+TOOLS := $(CURDIR)/.tools
+export PATH := $(TOOLS)/bin:$(PATH)
+WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
+PORT ?= 8080
+
+web-tools: setup
+	@want="$(WASM_BINDGEN_VERSION)"; \
+	if [ "$$($(TOOLS)/bin/wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$$want" ]; then \
+	  $(CARGO) install wasm-bindgen-cli --version "$$want" --root $(TOOLS); \
+	fi
+	@[ -x $(TOOLS)/bin/wasm-pack ] || $(CARGO) install wasm-pack --locked --root $(TOOLS)
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# The deployable static folder is web/ itself: index.html, src/, and the generated pkg/.
+web: web-tools web/node_modules/.package-lock.json
+	wasm-pack --quiet build crates/meshroute-wasm --target web --release --no-pack --out-dir ../../web/pkg
+	node web/scripts/examples.mjs
+
+# Debian's chromium, installed only when missing.
+chromium:
+	@[ -x /usr/bin/chromium ] || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update && $$sudo apt-get install -y chromium; \
+	}
+
+test-web: web chromium
+	mkdir -p target
+	node web/tests/corpus.mjs 2>&1 | tee $(WEB_TEST_LOG)
+
+playground: web
+	node web/scripts/serve.mjs $(PORT)

@@ -1,0 +1,183 @@
+// Runs the shared fixture corpus through the playground's JS API in a real browser (Debian's
+// chromium driven by playwright-core): every explain case (tests/cases/explain/**/*.yaml) through
+// `window.meshroute.explain` (and `simulate` where the case asks), and every lint case
+// (tests/cases/lint/**/*.yaml) through `window.meshroute.lint`, asserting the same facts as the
+// Rust harnesses. Prints cargo's `test result:` line (summed by `make test`) and exits non-zero on
+// any failure or when the run exceeds its time budget.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../scripts/serve.mjs';
+import {
+  checkSimulation,
+  diagnosticExpect,
+  lintExpectations,
+  parseCaseDocument,
+  splitCase,
+  subsetDiff,
+} from './cases.mjs';
+
+const TIMEOUT_MS = Number(process.env.WEB_TEST_TIMEOUT_MS ?? 180_000);
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const casesDir = join(repo, 'tests', 'cases');
+
+const watchdog = setTimeout(() => {
+  console.error(`browser corpus: still running after ${TIMEOUT_MS} ms; giving up`);
+  process.exit(2);
+}, TIMEOUT_MS);
+
+function yamlFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.yaml'))
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+    .sort();
+}
+
+const results = [];
+function record(name, problem) {
+  results.push({ name, problem });
+  if (problem) console.log(`FAIL ${name}\n  ${problem.replaceAll('\n', '\n  ')}`);
+}
+
+async function explainCase(page, file) {
+  const name = relative(casesDir, file);
+  const [config, caseText] = splitCase(readFileSync(file, 'utf8'));
+  let kase;
+  try {
+    kase = parseCaseDocument(caseText);
+  } catch (why) {
+    return record(name, String(why.message ?? why));
+  }
+  const { explanation, simulation } = await page.evaluate(
+    ([config, request, simulate]) => ({
+      explanation: window.meshroute.explain(config, request),
+      simulation: simulate ? window.meshroute.simulate(config, request, simulate.n, simulate.seed) : null,
+    }),
+    [config, kase.request, kase.simulate],
+  );
+  if (explanation.error) return record(name, `the request was refused: ${explanation.error}`);
+  const diff = subsetDiff(kase.expect, explanation);
+  if (diff) {
+    return record(
+      name,
+      `explanation differs at ${diff.path}\nexpected: ${JSON.stringify(diff.expected)}\nactual:   ${JSON.stringify(diff.actual)}`,
+    );
+  }
+  const codes = (explanation.diagnostics ?? []).map((d) => d.code);
+  const missing = kase.expectDiagnostics.filter((code) => !codes.includes(code));
+  if (missing.length) return record(name, `diagnostics ${missing} expected among [${codes}]`);
+  const positions = [...(explanation.diagnostics ?? []), ...(explanation.steps ?? []).flatMap((s) => s.refs ?? [])];
+  const badColumn = positions.find((p) => p.line != null && !(Number.isInteger(p.utf16_column) && p.utf16_column >= p.column));
+  if (badColumn) return record(name, `a position lacks a sound utf16_column: ${JSON.stringify(badColumn)}`);
+  if (kase.simulate) {
+    if (simulation.error) return record(name, `simulate refused the request: ${simulation.error}`);
+    const problem = checkSimulation(kase.simulate, simulation);
+    if (problem) return record(name, `${problem}\n${JSON.stringify(simulation)}`);
+  }
+  record(name, null);
+}
+
+const skipped = [];
+
+async function lintCase(page, file) {
+  const name = relative(casesDir, file);
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(file));
+  } catch {
+    // A JavaScript string cannot hold invalid UTF-8: the page never sees such bytes (the editor
+    // and every text the page reads are strings), so these input cases are for the CLI only.
+    skipped.push(name);
+    console.log(`skip ${name}: not valid UTF-8, which no browser string can carry`);
+    return;
+  }
+  let expected;
+  try {
+    expected = lintExpectations(text);
+  } catch (why) {
+    return record(name, String(why.message ?? why));
+  }
+  const report = await page.evaluate((text) => window.meshroute.lint(text), text);
+  if (report.error) return record(name, `lint refused the input: ${report.error}`);
+  const actual = report.diagnostics.map(diagnosticExpect).sort();
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    return record(name, `diagnostics differ\nexpected:\n${expected.join('\n')}\nactual:\n${actual.join('\n')}`);
+  }
+  const counts = { errors: 0, warnings: 0, infos: 0 };
+  for (const d of report.diagnostics) counts[`${d.severity}s`] += 1;
+  if (JSON.stringify(counts) !== JSON.stringify(report.summary)) {
+    return record(name, `summary ${JSON.stringify(report.summary)} does not count ${JSON.stringify(counts)}`);
+  }
+  record(name, null);
+}
+
+const started = performance.now();
+const userDataDir = mkdtempSync(join(tmpdir(), 'meshroute-chromium-'));
+const { server, url } = await serve(0);
+let context;
+let exitCode = 1;
+try {
+  // A fresh profile in a temporary folder (playwright passes it as --user-data-dir).
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+  });
+  // Only the page's own server is reachable: anything else would break the offline promise.
+  await page.route('**/*', (route) =>
+    route.request().url().startsWith(url) ? route.continue() : route.abort('blockedbyclient'),
+  );
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 30_000 });
+  const ready = await page.evaluate(() => document.body.dataset.ready);
+  const shown = await page.textContent('#result');
+  record('page: loads and explains the default example', ready === 'error' || !/^outcome: routed/.test(shown) ? `page not ready (${ready}): ${shown}` : null);
+  console.log(`page ready in ${ready} ms (wasm instantiated, default example explained)`);
+
+  const explainFiles = yamlFiles(join(casesDir, 'explain'));
+  const lintFiles = yamlFiles(join(casesDir, 'lint'));
+  for (const file of explainFiles) await explainCase(page, file);
+  for (const file of lintFiles) await lintCase(page, file);
+
+  const refused = await page.evaluate(() => window.meshroute.lint('#'.repeat((1 << 20) + 1)));
+  record('page: refuses a configuration over 1 MiB', refused.error ? null : 'not refused');
+  const badRequest = await page.evaluate(() => window.meshroute.explain('', '{not json'));
+  record('page: a bad request JSON is an error object', badRequest.error ? null : JSON.stringify(badRequest));
+  record('page: no page errors', pageErrors.length ? pageErrors.join('\n') : null);
+  console.log(`${explainFiles.length} explain cases, ${lintFiles.length} lint cases`);
+  exitCode = 0;
+} catch (error) {
+  record('browser run', String(error?.stack ?? error));
+} finally {
+  await context?.close().catch(() => {});
+  server.close();
+  rmSync(userDataDir, { recursive: true, force: true });
+  clearTimeout(watchdog);
+}
+
+const failed = results.filter((r) => r.problem).length;
+const passed = results.length - failed;
+const ignored = skipped.length;
+const seconds = ((performance.now() - started) / 1000).toFixed(2);
+console.log(
+  `test result: ${failed ? 'FAILED' : 'ok'}. ${passed} passed; ${failed} failed; ${ignored} ignored; 0 measured; 0 filtered out; finished in ${seconds}s`,
+);
+console.log(`browser: ${passed} passed, ${failed} failed, ${ignored} skipped`);
+process.exit(failed || exitCode ? 1 : 0);
