@@ -33,7 +33,7 @@ pub struct Ref {
     pub path: String,
     pub source: SourceId,
     pub span: Span,
-    /// 1-based line and column (UTF-8 bytes) of `span.start`.
+    /// 1-based line and column (in characters, as diagnostics count them) of `span.start`.
     pub line: u32,
     pub column: u32,
 }
