@@ -1444,76 +1444,78 @@ impl<'m> Eval<'m> {
         subset: Option<&str>,
         target: Option<&Target>,
     ) -> Option<String> {
-        if self.full {
-            return self.cluster_missing_reason_text(proxy, dest_host, port, subset, target);
-        }
-        let mesh = self.mesh;
-        let Some(target) = target else { return Some(String::new()) };
-        let missing = match mesh.selected_port(&target.selected, port) {
-            None => true,
-            Some((_, p)) => p.protocol == crate::protocol::Protocol::Udp,
-        };
-        if missing {
+        let missing = self.mesh.cluster_missing(proxy, port, subset, target)?;
+        if !self.full {
             return Some(String::new());
         }
-        let subset = subset?;
-        let dr = mesh.destination_rule_for(target.selected.primary, proxy);
-        match dr.and_then(|dr| mesh.find_subset(dr, subset)) {
-            None => Some(String::new()),
-            Some((_, _, definition)) => {
-                mesh.dns_subset_is_empty(target, definition).then(String::new)
+        let subset = subset.unwrap_or("");
+        Some(match missing {
+            Missing::Host => {
+                let wildcard_hint = self
+                    .mesh
+                    .service_hosts
+                    .covering(&dest_host.to_ascii_lowercase(), true)
+                    .next()
+                    .map(|(suffix, _)| format!(" (a wildcard entry *{suffix} exists, but destinations are looked up by their exact host)"))
+                    .unwrap_or_default();
+                format!(
+                    "no ServiceEntry host {dest_host} is visible from namespace {}{wildcard_hint}",
+                    proxy.namespace
+                )
             }
-        }
+            Missing::Port => format!("{dest_host} has no port {port}"),
+            Missing::Udp => format!("port {port} is UDP, for which sidecars build nothing"),
+            Missing::Subset { rule: true } => {
+                format!("subset {subset} is not defined in the DestinationRule that applies")
+            }
+            Missing::Subset { rule: false } => {
+                format!("subset {subset} needs a DestinationRule defining it, and none applies")
+            }
+            Missing::DnsSubsetEmpty => format!(
+                "subset {subset} selects no endpoint of the DNS entry, and istiod skips DNS clusters without endpoints"
+            ),
+        })
     }
+}
 
-    fn cluster_missing_reason_text(
+/// Why a route's cluster does not exist (§6.3, §7.1).
+enum Missing {
+    /// No visible ServiceEntry has the destination host.
+    Host,
+    /// The service has no such port.
+    Port,
+    /// The port is UDP, for which sidecars build nothing.
+    Udp,
+    /// The subset is not defined; `rule` says whether a DestinationRule applies at all.
+    Subset { rule: bool },
+    /// A DNS subset whose selector leaves no endpoint.
+    DnsSubsetEmpty,
+}
+
+impl Mesh {
+    fn cluster_missing(
         &self,
         proxy: &Proxy<'_>,
-        dest_host: &str,
         port: u32,
         subset: Option<&str>,
         target: Option<&Target>,
-    ) -> Option<String> {
-        let mesh = self.mesh;
-        let Some(target) = target else {
-            let wildcard_hint = mesh
-                .service_hosts
-                .covering(&dest_host.to_ascii_lowercase(), true)
-                .next()
-                .map(|(suffix, _)| format!(" (a wildcard entry *{suffix} exists, but destinations are looked up by their exact host)"))
-                .unwrap_or_default();
-            return Some(format!(
-                "no ServiceEntry host {} is visible from namespace {}{wildcard_hint}",
-                dest_host, proxy.namespace
-            ));
-        };
-        match mesh.selected_port(&target.selected, port) {
-            None => return Some(format!("{dest_host} has no port {port}")),
+    ) -> Option<Missing> {
+        let Some(target) = target else { return Some(Missing::Host) };
+        match self.selected_port(&target.selected, port) {
+            None => return Some(Missing::Port),
             Some((_, p)) if p.protocol == crate::protocol::Protocol::Udp => {
-                return Some(format!("port {port} is UDP, for which sidecars build nothing"));
+                return Some(Missing::Udp);
             }
             Some(_) => {}
         }
-        if let Some(subset) = subset {
-            let dr = mesh.destination_rule_for(target.selected.primary, proxy);
-            let found = dr.and_then(|dr| mesh.find_subset(dr, subset));
-            let Some((_, _, definition)) = found else {
-                return Some(match dr {
-                    Some(_) => format!(
-                        "subset {subset} is not defined in the DestinationRule that applies"
-                    ),
-                    None => format!(
-                        "subset {subset} needs a DestinationRule defining it, and none applies"
-                    ),
-                });
-            };
-            if mesh.dns_subset_is_empty(target, definition) {
-                return Some(format!(
-                    "subset {subset} selects no endpoint of the DNS entry, and istiod skips DNS clusters without endpoints"
-                ));
+        let subset = subset?;
+        let dr = self.destination_rule_for(target.selected.primary, proxy);
+        match dr.and_then(|dr| self.find_subset(dr, subset)) {
+            None => Some(Missing::Subset { rule: dr.is_some() }),
+            Some((_, _, definition)) => {
+                self.dns_subset_is_empty(target, definition).then_some(Missing::DnsSubsetEmpty)
             }
         }
-        None
     }
 }
 
