@@ -256,7 +256,7 @@ impl RequestArgs {
     pub(crate) fn headline(&self) -> String {
         let protocol = self.protocol.unwrap_or(Protocol::Http);
         let host = match (&self.host, self.dest_ip) {
-            (Some(host), _) => strip_port(host).to_string(),
+            (Some(host), _) => meshroute_core::engine::strip_port(host).to_string(),
             (None, Some(IpAddr::V6(ip))) => format!("[{ip}]"),
             (None, Some(ip)) => ip.to_string(),
             (None, None) => "?".to_string(),
@@ -312,21 +312,6 @@ impl RequestArgs {
             let _ = write!(headline, "\n  cookie: {}", clean(&cookies.join("; ")));
         }
         headline
-    }
-}
-
-/// `api.example.com:8443` to `api.example.com`, as the engine ignores the suffix; IPv6 literals
-/// keep their colons.
-fn strip_port(host: &str) -> &str {
-    match host.rsplit_once(':') {
-        Some((name, port))
-            if !port.is_empty()
-                && port.bytes().all(|byte| byte.is_ascii_digit())
-                && (!name.contains(':') || name.ends_with(']')) =>
-        {
-            name
-        }
-        _ => host,
     }
 }
 
@@ -615,7 +600,5 @@ mod tests {
             headline(&["--host", "a", "--header", "x-user: al\x1bice", "--cookie", "s=1"]),
             "GET http://a:80/ from namespace default\n  x-user: al\u{fffd}ice\n  cookie: s=1"
         );
-        assert_eq!(strip_port("[fd00::1]:443"), "[fd00::1]");
-        assert_eq!(strip_port("fd00::1"), "fd00::1");
     }
 }

@@ -433,25 +433,12 @@ impl Mesh {
     }
 
     fn index_services(&mut self, config: &Config, mesh_export: Option<&[String]>) {
-        let mut order: Vec<usize> = config
-            .resources
-            .iter()
-            .enumerate()
-            .filter(|(_, res)| !res.decode_failed && matches!(res.spec, Spec::ServiceEntry(_)))
-            .map(|(index, _)| index)
-            .collect();
         // istiod processes services oldest first; every per-key list below inherits the order.
-        order.sort_by_key(|&index| config.resources[index].age_key());
-        for index in order {
+        for index in of_kind(config, |spec| matches!(spec, Spec::ServiceEntry(_)), |_| ()) {
             let res = &config.resources[index];
             let Spec::ServiceEntry(spec) = &res.spec else { continue };
             let namespace = res.namespace.value.clone();
-            let export_values: Vec<&str> = if spec.export_to.as_ref().is_some_and(|v| !v.is_empty())
-            {
-                spec.export_to.iter().flat_map(|v| v.iter()).map(|v| v.value.as_str()).collect()
-            } else {
-                mesh_export.map_or_else(|| vec!["*"], |v| v.iter().map(String::as_str).collect())
-            };
+            let export_values = export_values(spec.export_to.as_ref(), mesh_export);
             let export_to = ExportTo::from_values(&export_values, &namespace);
             let resolution = spec.resolution.as_ref().map_or(Resolution::None, |r| r.value);
             let location = spec.location.as_ref().map_or(Location::MeshExternal, |l| l.value);
@@ -553,15 +540,7 @@ impl Mesh {
     }
 
     fn index_virtual_services(&mut self, config: &Config, mesh_export: Option<&[String]>) {
-        let mut order: Vec<usize> = config
-            .resources
-            .iter()
-            .enumerate()
-            .filter(|(_, res)| !res.decode_failed && matches!(res.spec, Spec::VirtualService(_)))
-            .map(|(index, _)| index)
-            .collect();
-        order.sort_by_key(|&index| config.resources[index].age_key());
-        for index in order {
+        for index in of_kind(config, |spec| matches!(spec, Spec::VirtualService(_)), |_| ()) {
             let res = &config.resources[index];
             let Spec::VirtualService(spec) = &res.spec else { continue };
             let gateways: Vec<&str> =
@@ -571,12 +550,7 @@ impl Mesh {
                 continue;
             }
             let namespace = res.namespace.value.clone();
-            let export_values: Vec<&str> = if spec.export_to.as_ref().is_some_and(|v| !v.is_empty())
-            {
-                spec.export_to.iter().flat_map(|v| v.iter()).map(|v| v.value.as_str()).collect()
-            } else {
-                mesh_export.map_or_else(|| vec!["*"], |v| v.iter().map(String::as_str).collect())
-            };
+            let export_values = export_values(spec.export_to.as_ref(), mesh_export);
             let hosts: Vec<String> = spec
                 .hosts
                 .iter()
@@ -618,23 +592,15 @@ impl Mesh {
     }
 
     fn index_destination_rules(&mut self, config: &Config, mesh_export: Option<&[String]>) {
-        let mut order: Vec<usize> = config
-            .resources
-            .iter()
-            .enumerate()
-            .filter(|(_, res)| !res.decode_failed && matches!(res.spec, Spec::DestinationRule(_)))
-            .map(|(index, _)| index)
-            .collect();
         // Workload-selector rules first, then oldest first (istiod's `sortConfigByCreationTime`
         // after `setDestinationRules` partitions them).
-        order.sort_by_key(|&index| {
-            let has_selector = match &config.resources[index].spec {
-                Spec::DestinationRule(spec) => spec.workload_selector.is_some(),
-                _ => false,
-            };
-            (!has_selector, config.resources[index].age_key())
-        });
-        for index in order {
+        let has_no_selector = |spec: &Spec| match spec {
+            Spec::DestinationRule(spec) => spec.workload_selector.is_none(),
+            _ => true,
+        };
+        for index in
+            of_kind(config, |spec| matches!(spec, Spec::DestinationRule(_)), has_no_selector)
+        {
             let res = &config.resources[index];
             let Spec::DestinationRule(spec) = &res.spec else { continue };
             let Some(host_value) = spec.host.as_ref() else { continue };
@@ -729,6 +695,38 @@ impl Mesh {
             ScopeKey::RootLocal => &mut self.dr_root_local.hosts,
         };
         table.insert(host, id);
+    }
+}
+
+/// Indices of the decoded resources whose spec `keep` accepts, ordered by `group` and then
+/// oldest first, the order istiod processes configuration in.
+fn of_kind<G: Ord>(
+    config: &Config,
+    keep: impl Fn(&Spec) -> bool,
+    group: impl Fn(&Spec) -> G,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = config
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(_, res)| !res.decode_failed && keep(&res.spec))
+        .map(|(index, _)| index)
+        .collect();
+    order.sort_by_key(|&index| {
+        let res = &config.resources[index];
+        (group(&res.spec), res.age_key())
+    });
+    order
+}
+
+/// A resource's `exportTo`, or the mesh default when it has none (`*` when the mesh sets none).
+fn export_values<'a>(
+    own: Option<&'a crate::decode::Spanned<crate::api::Strings>>,
+    mesh_default: Option<&'a [String]>,
+) -> Vec<&'a str> {
+    match own.filter(|values| !values.is_empty()) {
+        Some(values) => values.iter().map(|v| v.value.as_str()).collect(),
+        None => mesh_default.map_or_else(|| vec!["*"], |v| v.iter().map(String::as_str).collect()),
     }
 }
 

@@ -24,7 +24,7 @@ mod trace;
 mod tests;
 
 pub use index::Mesh;
-pub use request::{OutboundPolicy, Request, RequestProtocol};
+pub use request::{OutboundPolicy, Request, RequestProtocol, strip_port};
 pub use simulate::{Simulation, SimulationCount, SimulationEndpoint};
 pub use trace::{Ref, Step, StepOutcome};
 

@@ -243,7 +243,7 @@ impl Request {
 }
 
 /// Removes a `:port` suffix, leaving IPv6 literals (`[::1]:80` → `[::1]`) intact.
-pub(crate) fn strip_port(host: &str) -> &str {
+pub fn strip_port(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {
         return match rest.find(']') {
             Some(end) => &host[..end + 2],
