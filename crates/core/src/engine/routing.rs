@@ -180,6 +180,24 @@ impl Mesh {
         }
     }
 
+    /// The request headers `classify` can look at (lowercase, sorted, no pseudo-headers): those
+    /// named by `headers` and `withoutHeaders` of any VirtualService HTTP match. A caller that
+    /// copies only these into its [`Request`] gets the same classification for less work.
+    pub fn routing_header_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .config
+            .virtual_services()
+            .flat_map(|(_, spec)| spec.http.iter().flat_map(|routes| routes.iter()))
+            .flat_map(|route| route.matches.iter().flat_map(|matches| matches.iter()))
+            .flat_map(|m| m.headers.iter().chain(m.without_headers.iter()))
+            .flat_map(|headers| headers.iter().map(|(name, _)| name.value.to_ascii_lowercase()))
+            .filter(|name| !name.starts_with(':') && name != "host")
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
     fn entry_ref(&self, (id, match_kind): (u32, MatchKind)) -> EntryRef<'_> {
         let service = &self.services[id as usize];
         EntryRef {
