@@ -23,6 +23,7 @@ help:
 	@echo "make web         build the playground's static folder web/ (wasm into web/pkg)"
 	@echo "make test-web    the fixture corpus through the playground's JS API in headless chromium"
 	@echo "make playground  build and serve the playground at http://127.0.0.1:\$${PORT:-8080}"
+	@echo "make oci         the Envoy filter as an OCI image layout for Istio's WasmPlugin, in target/oci/"
 
 # Idempotent: rustup only downloads targets that are missing.
 setup:
@@ -126,3 +127,13 @@ filter: setup
 
 playground: web
 	node web/scripts/serve.mjs $(PORT)
+
+# meshroute-filter as an OCI image Istio's WasmPlugin can pull (one layer holding plugin.wasm),
+# written reproducibly as an image layout in target/oci/meshroute-filter and as a tarball beside
+# it, then checked; filters/meshroute-filter/deploy/README.md says how to push it.
+OCI_TAG ?= $(shell awk -F'"' '/^version = / { print $$2; exit }' Cargo.toml)
+OCI_SCRIPT := filters/meshroute-filter/deploy/oci-image.py
+.PHONY: oci
+oci: filter
+	python3 $(OCI_SCRIPT) build $(FILTER_DIR)/meshroute_filter.wasm --out target/oci/meshroute-filter --tag $(OCI_TAG) --tar target/oci/meshroute-filter.tar
+	python3 $(OCI_SCRIPT) verify target/oci/meshroute-filter --module $(FILTER_DIR)/meshroute_filter.wasm
