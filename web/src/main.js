@@ -1,56 +1,424 @@
-// The playground page (foundation slice): loads the engine, exposes it as `window.meshroute`,
-// and explains the default example from the fixture corpus. Everything from the YAML, the
-// request or the URL reaches the page as text nodes only (textContent), never as HTML.
+// @ts-check
+// The playground page: loads the engine and the examples, restores a shared state from the URL
+// fragment (or opens the default example), and re-explains the request whenever the YAML or the
+// form changes. `?embed=1` shows the compact read-only view for docs pages.
+//
+// Hooks for the browser tests and budgets: `body[data-ready]` holds the milliseconds from
+// navigation to the first explanation painted, `body[data-explained]` counts explanations
+// painted, and `window.playground` gives the current state and the re-explanation timings.
+import { renderSimulation } from './chart.js';
+import { renderDiagram } from './diagram.js';
+import { byId, fill, h } from './dom.js';
+import { createEditor } from './editor.js';
+import { requestForm } from './form.js';
 import { load } from './meshroute.js';
+import { renderDiagnostics, renderResult, renderSteps, requestLine } from './render.js';
+import { decodeState, encodeState } from './share.js';
 
-const DEFAULT_EXAMPLE = 'a000-02-stripe-tls-by-sni';
+/** @typedef {import('./types/api').MeshrouteApi} MeshrouteApi */
+/** @typedef {import('./types/api').BrowserExplanation} BrowserExplanation */
+/** @typedef {import('./types/api').BrowserRef} BrowserRef */
+/** @typedef {import('./types/api').RequestDraft} RequestDraft */
+/** @typedef {import('./types/contract').Simulation} Simulation */
+/** @typedef {import('./share.js').State} State */
+/**
+ * @typedef {object} Example
+ * @property {string} name
+ * @property {string} title
+ * @property {string} group
+ * @property {string} description
+ * @property {string} config
+ * @property {RequestDraft} request
+ */
+/**
+ * One explanation's timings (ms): from the first input event since the previous explanation to
+ * the DOM updated (`input`, null for changes no event caused), the explain and render work alone
+ * (`work`), the engine's part of it (`explain`), and from the input to the next frame after it
+ * (`frame`, filled in later).
+ * @typedef {{ input: number | null, work: number, explain: number, frame: number | null }} Timing
+ */
 
-function show(id, text) {
-  const element = document.getElementById(id);
-  if (element) element.textContent = text;
+const DEFAULT_EXAMPLE = 'a000-09-geocoding-80-20-shift';
+const EMBED = ['1', 'true', ''].includes(new URLSearchParams(location.search).get('embed') ?? 'absent');
+/**
+ * While an explanation costs less than this (ms, three frames), every change is re-explained at
+ * once (changes within one task still coalesce); above, the page waits for a pause in typing.
+ */
+const IMMEDIATE_BELOW_MS = 50;
+
+const ui = {
+  status: byId('status', HTMLElement),
+  result: byId('result', HTMLElement),
+  steps: byId('steps', HTMLOListElement),
+  requestLine: byId('request-line', HTMLElement),
+  diagnostics: byId('diagnostics', HTMLUListElement),
+  findingsCount: byId('findings-count', HTMLElement),
+  configSummary: byId('config-summary', HTMLElement),
+  diagram: byId('diagram', HTMLElement),
+  simulation: byId('simulation', HTMLElement),
+  simN: byId('sim-n', HTMLInputElement),
+  simSeed: byId('sim-seed', HTMLInputElement),
+  exampleTitle: byId('example-title', HTMLElement),
+  editorHost: byId('editor', HTMLElement),
+  editorDetails: byId('editor-details', HTMLDetailsElement),
+};
+
+/** @type {MeshrouteApi} */
+let api;
+/** @type {ReturnType<typeof createEditor>} */
+let editor;
+/** @type {ReturnType<typeof requestForm>} */
+let form;
+/** The last explained inputs and answer, for the simulation and the diagram. */
+/** @type {{ config: string, request: RequestDraft, explanation: BrowserExplanation } | null} */
+let last = null;
+/** @type {Simulation | null} */
+let lastSimulation = null;
+let lastCost = 0;
+let painted = 0;
+/** The time of the first input since the last explanation (event.timeStamp, ms). */
+/** @type {number | null} */
+let inputAt = null;
+let lastInputEvent = 0;
+/** @type {Timing[]} */
+const timings = [];
+let linted = 0;
+let explainTimer = 0;
+let lintTimer = 0;
+let simulationTimer = 0;
+
+/** @param {Event} event */
+function onInputEvent(event) {
+  lastInputEvent = event.timeStamp;
 }
 
-/** A plain-text account of an explanation: the result, then one line per step. */
-export function describe(explanation) {
-  if (explanation.error) return `error: ${explanation.error}`;
-  const lines = [
-    `outcome: ${explanation.outcome}${explanation.http_status ? ` (${explanation.http_status})` : ''}`,
-    `cluster: ${explanation.cluster ?? '-'}`,
-  ];
-  if (explanation.service_entry) {
-    const se = explanation.service_entry;
-    lines.push(`ServiceEntry: ${se.namespace}/${se.name} (${se.host}, ${se.match} match)`);
+/** A change to the YAML or the form: re-explain now when that is cheap, else after a pause. */
+function changed() {
+  const now = performance.now();
+  if (inputAt === null) inputAt = now - lastInputEvent < 1000 ? lastInputEvent : now;
+  clearTimeout(explainTimer);
+  const delay = lastCost < IMMEDIATE_BELOW_MS ? 0 : Math.min(500, 2 * lastCost);
+  explainTimer = window.setTimeout(explainNow, delay);
+}
+
+/** @param {string} text @param {'error' | 'note' | ''} kind */
+function setStatus(text, kind = '') {
+  ui.status.textContent = text;
+  ui.status.className = `status ${kind}`;
+}
+
+/** @param {BrowserRef} ref @param {HTMLButtonElement} button */
+function showRef(ref, button) {
+  if (ref.line === null) return;
+  ui.editorDetails.open = true;
+  for (const other of document.querySelectorAll('button.ref.active')) other.classList.remove('active');
+  button.classList.add('active');
+  editor.highlight(ref.line, ref.utf16_column);
+  ui.editorHost.scrollIntoView({ block: 'nearest' });
+}
+
+function explainNow() {
+  clearTimeout(explainTimer);
+  clearTimeout(lintTimer);
+  const started = performance.now();
+  const config = editor.text();
+  const request = form.request();
+  const lines = editor.lineCount();
+  const documents = 1 + (config.match(/^---(\s|$)/gm)?.length ?? 0);
+  ui.configSummary.textContent = `${lines} line${lines === 1 ? '' : 's'}, ${documents} document${documents === 1 ? '' : 's'}`;
+  ui.requestLine.textContent = requestLine(request);
+
+  const explanation = api.explain(config, request);
+  const explained = performance.now();
+  if ('error' in explanation) {
+    // A refused configuration (over 1 MiB, 5,000 documents) or request: say so, explain nothing.
+    setStatus(`Nothing to explain: ${explanation.error}`, 'error');
+    fill(ui.result);
+    fill(ui.steps);
+    fill(ui.diagram);
+    fill(ui.simulation);
+    last = null;
+  } else {
+    setStatus('');
+    renderResult(ui.result, explanation);
+    renderSteps(ui.steps, explanation, showRef);
+    lastSimulation = null;
+    renderDiagram(ui.diagram, explanation, request, null);
+    last = { config, request, explanation };
+    if (!EMBED) scheduleSimulation(150);
   }
-  lines.push('', 'steps:');
-  for (const step of explanation.steps ?? []) {
-    const refs = (step.refs ?? []).map((r) => `line ${r.line}`).join(', ');
-    lines.push(`  [${step.outcome}] ${step.stage}: ${step.summary}${refs ? ` (${refs})` : ''}`);
+
+  const finished = performance.now();
+  lastCost = finished - started;
+  /** @type {Timing} */
+  const timing = {
+    input: inputAt === null ? null : finished - inputAt,
+    work: lastCost,
+    explain: explained - started,
+    frame: null,
+  };
+  timings.push(timing);
+  if (timings.length > 1000) timings.shift();
+  const since = inputAt;
+  if (since !== null) {
+    // The frame that shows the explanation: a task queued from the next animation frame runs
+    // after that frame's style, layout and paint.
+    requestAnimationFrame(() => setTimeout(() => { timing.frame = performance.now() - since; }, 0));
   }
-  for (const d of explanation.diagnostics ?? []) {
-    lines.push(`${d.severity} ${d.code} at ${d.line ?? '-'}:${d.utf16_column ?? '-'}: ${d.message}`);
+  inputAt = null;
+  painted += 1;
+  document.body.dataset.explained = String(painted);
+  // The findings on the whole configuration follow in the next task, once the explanation is on
+  // screen: linting parses the configuration a second time.
+  lintTimer = window.setTimeout(() => lintNow(config), 0);
+}
+
+/** @param {string} config */
+function lintNow(config) {
+  const report = api.lint(config);
+  if ('error' in report) {
+    editor.setDiagnostics([]);
+    fill(ui.diagnostics, h('li', { class: 'diagnostic error' }, report.error));
+    ui.findingsCount.textContent = '';
+  } else {
+    editor.setDiagnostics(report.diagnostics);
+    renderDiagnostics(ui.diagnostics, report.diagnostics, (d) => d.line !== null && editor.focusAt(d.line, d.utf16_column));
+    const { errors, warnings, infos } = report.summary;
+    ui.findingsCount.textContent = `(${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}, ${infos} info)`;
   }
-  return lines.join('\n');
+  linted += 1;
+  document.body.dataset.linted = String(linted);
+}
+
+/** @param {number} delay */
+function scheduleSimulation(delay) {
+  clearTimeout(simulationTimer);
+  simulationTimer = window.setTimeout(runSimulation, delay);
+}
+
+function runSimulation() {
+  if (!last) return;
+  const n = Math.min(100_000, Math.max(1, Math.trunc(Number(ui.simN.value) || 1000)));
+  const seed = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.trunc(Number(ui.simSeed.value) || 0)));
+  const simulation = api.simulate(last.config, last.request, n, seed);
+  if ('error' in simulation) {
+    fill(ui.simulation, h('p', { class: 'status error' }, simulation.error));
+    return;
+  }
+  lastSimulation = simulation;
+  renderSimulation(ui.simulation, simulation);
+  document.body.dataset.simulated = String(Number(document.body.dataset.simulated ?? 0) + 1);
+  // The simulation lists endpoints of every destination; the explanation only of the chosen one.
+  renderDiagram(ui.diagram, last.explanation, last.request, lastSimulation);
+}
+
+/** @returns {State} */
+function currentState() {
+  return {
+    config: editor.text(),
+    request: form.request(),
+    simulate: { n: Number(ui.simN.value) || 1000, seed: Number(ui.simSeed.value) || 0 },
+  };
+}
+
+/** @param {State} state */
+function applyState(state) {
+  editor.setText(state.config);
+  form.set(state.request);
+  ui.simN.value = String(state.simulate.n);
+  ui.simSeed.value = String(state.simulate.seed);
+}
+
+/** @param {Example} example */
+function openExample(example) {
+  applyState({ config: example.config, request: example.request, simulate: currentState().simulate });
+  ui.exampleTitle.textContent = `${example.title}: ${example.description}`;
+  ui.exampleTitle.classList.remove('error');
+  // The fragment described the previous state; an example replaces it.
+  history.replaceState(null, '', location.pathname + location.search);
+  explainNow();
+}
+
+/** @param {Example[]} examples */
+function examplesMenu(examples) {
+  const menu = byId('examples', HTMLDetailsElement);
+  const list = byId('example-list', HTMLElement);
+  const filter = byId('example-filter', HTMLInputElement);
+  /** @type {Map<string, HTMLElement>} */
+  const groups = new Map();
+  for (const example of examples) {
+    let group = groups.get(example.group);
+    if (!group) {
+      group = h('div', { class: 'menu-group', role: 'group', 'aria-label': example.group }, h('h3', {}, example.group));
+      groups.set(example.group, group);
+      list.append(group);
+    }
+    const button = h(
+      'button',
+      { type: 'button', class: 'example', 'data-example': example.name },
+      h('span', { class: 'example-name' }, example.title),
+      h('span', { class: 'example-description' }, example.description),
+    );
+    button.addEventListener('click', () => {
+      menu.open = false;
+      openExample(example);
+    });
+    group.append(button);
+  }
+  filter.addEventListener('input', () => {
+    const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+    for (const button of list.querySelectorAll('button.example')) {
+      const text = (button.textContent ?? '').toLowerCase();
+      button.toggleAttribute('hidden', !words.every((word) => text.includes(word)));
+    }
+  });
+  menu.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && menu.open) {
+      menu.open = false;
+      menu.querySelector('summary')?.focus();
+    }
+  });
+  menu.addEventListener('toggle', () => {
+    if (menu.open) filter.focus();
+  });
+}
+
+/** Text for an HTML attribute value in the embed snippet, which people paste into their docs. */
+const attribute = (/** @type {string} */ text) =>
+  text.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+/** The page's URL without query or fragment. */
+const pageUrl = () => `${location.origin}${location.pathname}`;
+
+/**
+ * @param {HTMLDialogElement} dialog
+ * @param {HTMLInputElement | HTMLTextAreaElement} field
+ * @param {HTMLButtonElement} copy
+ * @param {HTMLElement} status
+ */
+function bindDialog(dialog, field, copy, status) {
+  for (const close of dialog.querySelectorAll('button.close')) close.addEventListener('click', () => dialog.close());
+  copy.addEventListener('click', async () => {
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+      status.textContent = 'Copied.';
+    } catch {
+      status.textContent = 'Selected: press Ctrl+C (⌘C) to copy.';
+    }
+  });
+}
+
+function shareAndEmbed() {
+  const shareDialog = byId('share-dialog', HTMLDialogElement);
+  const shareLink = byId('share-link', HTMLInputElement);
+  const embedDialog = byId('embed-dialog', HTMLDialogElement);
+  const embedSnippet = byId('embed-snippet', HTMLTextAreaElement);
+  bindDialog(shareDialog, shareLink, byId('share-copy', HTMLButtonElement), byId('share-status', HTMLElement));
+  bindDialog(embedDialog, embedSnippet, byId('embed-copy', HTMLButtonElement), byId('embed-status', HTMLElement));
+
+  byId('share-button', HTMLButtonElement).addEventListener('click', async () => {
+    const fragment = await encodeState(currentState());
+    history.replaceState(null, '', `${location.pathname}${location.search}#${fragment}`);
+    shareLink.value = `${pageUrl()}#${fragment}`;
+    byId('share-status', HTMLElement).textContent = '';
+    shareDialog.showModal();
+    shareLink.select();
+  });
+  byId('embed-button', HTMLButtonElement).addEventListener('click', async () => {
+    const state = currentState();
+    const fragment = await encodeState(state);
+    const title = `meshroute: ${requestLine(state.request)}`;
+    embedSnippet.value =
+      `<iframe src="${attribute(`${pageUrl()}?embed=1#${fragment}`)}" title="${attribute(title)}"\n` +
+      `  width="100%" height="560" style="border:0" loading="lazy"></iframe>`;
+    byId('embed-status', HTMLElement).textContent = '';
+    embedDialog.showModal();
+    embedSnippet.select();
+  });
+}
+
+/** @returns {Promise<Example[]>} */
+async function fetchExamples() {
+  const response = await fetch('./examples.json');
+  if (!response.ok) throw new Error(`examples.json: HTTP ${response.status}`);
+  return response.json();
+}
+
+/**
+ * The state in the fragment, or null (with a note on the page) when it holds none.
+ * @param {string} otherwise what the page shows instead, for the note
+ * @returns {Promise<State | null>}
+ */
+async function stateFromFragment(otherwise) {
+  if (!location.hash || location.hash === '#') return null;
+  try {
+    return await decodeState(location.hash);
+  } catch (why) {
+    ui.exampleTitle.textContent = `The link's state could not be restored: ${why instanceof Error ? why.message : why}. ${otherwise}`;
+    ui.exampleTitle.classList.add('error');
+    return null;
+  }
 }
 
 async function start() {
-  const started = performance.now();
-  const meshroute = await load();
+  if (EMBED) document.documentElement.classList.add('embed');
+  const [meshroute, examples] = await Promise.all([load(), fetchExamples()]);
+  api = meshroute;
   window.meshroute = meshroute;
-  const response = await fetch('./pkg/examples.json');
-  const examples = response.ok ? await response.json() : [];
+  const shared = await stateFromFragment('Showing the default example.');
   const example = examples.find((e) => e.name === DEFAULT_EXAMPLE) ?? examples[0];
-  if (example) {
-    show('example', `${example.name}: ${example.description}`);
-    show('config', example.config);
-    show('request', JSON.stringify(example.request, null, 2));
-    show('result', describe(meshroute.explain(example.config, example.request)));
-  } else {
-    show('result', 'no examples found (run `make web`)');
+
+  editor = createEditor(ui.editorHost, {
+    doc: '',
+    onChange: changed,
+    onInput: onInputEvent,
+    label: 'Istio configuration (YAML). Esc then Tab leaves the editor.',
+  });
+  form = requestForm(changed);
+  byId('request-form', HTMLFormElement).addEventListener('input', onInputEvent, { capture: true });
+  if (shared) {
+    applyState(shared);
+    ui.exampleTitle.textContent = 'Restored from the link.';
+  } else if (example) {
+    applyState({ config: example.config, request: example.request, simulate: { n: 1000, seed: 1 } });
+    if (!ui.exampleTitle.textContent) ui.exampleTitle.textContent = `${example.title}: ${example.description}`;
   }
-  document.body.dataset.ready = String(Math.round(performance.now() - started));
+  examplesMenu(examples);
+  shareAndEmbed();
+  byId('simulation-form', HTMLFormElement).addEventListener('submit', (event) => {
+    event.preventDefault();
+    scheduleSimulation(0);
+  });
+  window.addEventListener('hashchange', async () => {
+    const state = await stateFromFragment('The page keeps its current state.');
+    if (state) {
+      ui.exampleTitle.classList.remove('error');
+      ui.exampleTitle.textContent = 'Restored from the link.';
+      applyState(state);
+      explainNow();
+    }
+  });
+
+  if (EMBED) {
+    editor.setReadOnly(true);
+    form.disable();
+    ui.editorDetails.open = false;
+    const full = byId('open-full', HTMLAnchorElement);
+    full.href = `${location.pathname}#${await encodeState(currentState())}`;
+  }
+
+  explainNow();
+  requestAnimationFrame(() => {
+    document.body.dataset.ready = String(Math.round(performance.now()));
+  });
+  window.playground = Object.freeze({
+    state: currentState,
+    timings: () => timings.slice(),
+  });
 }
 
 start().catch((error) => {
-  show('result', `the playground could not start: ${error}`);
+  setStatus(`The playground could not start: ${error}`, 'error');
   document.body.dataset.ready = 'error';
 });

@@ -4,12 +4,10 @@
 // (tests/cases/lint/**/*.yaml) through `window.meshroute.lint`, asserting the same facts as the
 // Rust harnesses. Prints cargo's `test result:` line (summed by `make test`) and exits non-zero on
 // any failure or when the run exceeds its time budget.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { serve } from '../scripts/serve.mjs';
+import { Results, loopbackOnly, startBrowser } from './harness.mjs';
 import {
   checkSimulation,
   diagnosticExpect,
@@ -20,7 +18,6 @@ import {
 } from './cases.mjs';
 
 const TIMEOUT_MS = Number(process.env.WEB_TEST_TIMEOUT_MS ?? 180_000);
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const casesDir = join(repo, 'tests', 'cases');
 
@@ -36,11 +33,8 @@ function yamlFiles(dir) {
     .sort();
 }
 
-const results = [];
-function record(name, problem) {
-  results.push({ name, problem });
-  if (problem) console.log(`FAIL ${name}\n  ${problem.replaceAll('\n', '\n  ')}`);
-}
+const results = new Results();
+const record = (name, problem) => results.record(name, problem);
 
 async function explainCase(page, file) {
   const name = relative(casesDir, file);
@@ -114,41 +108,24 @@ async function lintCase(page, file) {
   record(name, null);
 }
 
-const started = performance.now();
-const userDataDir = mkdtempSync(join(tmpdir(), 'meshroute-chromium-'));
-const { server, url } = await serve(0);
-let context;
+let browser;
 let exitCode = 1;
 try {
-  // A fresh profile in a temporary folder (playwright passes it as --user-data-dir).
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  browser = await startBrowser();
+  const { url } = browser;
+  const page = await browser.browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
   });
-  // Only the page's own server is reachable: anything else would break the offline promise.
-  await page.route('**/*', (route) =>
-    route.request().url().startsWith(url) ? route.continue() : route.abort('blockedbyclient'),
-  );
+  const blocked = [];
+  await loopbackOnly(page, url, blocked);
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 30_000 });
   const ready = await page.evaluate(() => document.body.dataset.ready);
-  const shown = await page.textContent('#result');
-  record('page: loads and explains the default example', ready === 'error' || !/^outcome: routed/.test(shown) ? `page not ready (${ready}): ${shown}` : null);
+  const shown = await page.textContent('#outcome').catch(() => null);
+  record('page: loads and explains the default example', ready === 'error' || shown !== 'routed' ? `page not ready (${ready}): ${shown}` : null);
   console.log(`page ready in ${ready} ms (wasm instantiated, default example explained)`);
 
   const explainFiles = yamlFiles(join(casesDir, 'explain'));
@@ -161,23 +138,15 @@ try {
   const badRequest = await page.evaluate(() => window.meshroute.explain('', '{not json'));
   record('page: a bad request JSON is an error object', badRequest.error ? null : JSON.stringify(badRequest));
   record('page: no page errors', pageErrors.length ? pageErrors.join('\n') : null);
+  record('page: no request left the loopback server', blocked.length ? blocked.join('\n') : null);
   console.log(`${explainFiles.length} explain cases, ${lintFiles.length} lint cases`);
   exitCode = 0;
 } catch (error) {
   record('browser run', String(error?.stack ?? error));
 } finally {
-  await context?.close().catch(() => {});
-  server.close();
-  rmSync(userDataDir, { recursive: true, force: true });
+  await browser?.close();
   clearTimeout(watchdog);
 }
 
-const failed = results.filter((r) => r.problem).length;
-const passed = results.length - failed;
-const ignored = skipped.length;
-const seconds = ((performance.now() - started) / 1000).toFixed(2);
-console.log(
-  `test result: ${failed ? 'FAILED' : 'ok'}. ${passed} passed; ${failed} failed; ${ignored} ignored; 0 measured; 0 filtered out; finished in ${seconds}s`,
-);
-console.log(`browser: ${passed} passed, ${failed} failed, ${ignored} skipped`);
-process.exit(failed || exitCode ? 1 : 0);
+results.ignored = skipped.length;
+process.exit(results.summary('browser corpus') || exitCode);

@@ -1,0 +1,145 @@
+// The playground's budgets (`make bench-web`), each number printed against its limit:
+//
+// - sizes, gzipped (zlib level 6, a common server default): the wasm module (under 300 KB), and
+//   everything the page loads to run, JS + wasm + CSS (under 600 KB); HTML, examples and icon
+//   are reported beside them;
+// - page ready: navigation start to the wasm instantiated and the first explanation painted
+//   (`body[data-ready]`), median of fresh loads in headless chromium (under 1 s);
+// - re-explanation after a keystroke on a generated 200-resource configuration: from the key's
+//   input event to the explanation in the DOM, median of many keystrokes (under 16 ms, a frame).
+//
+// KB here is 1,000 bytes. Missing the wasm size budget is reported but does not fail the run (the
+// module is being shrunk separately); the others exit non-zero when missed. Writes the numbers to
+// target/web-budgets.json.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateRawSync, gzipSync } from 'node:zlib';
+import { CHROMIUM_ARGS, CHROMIUM } from '../tests/harness.mjs';
+import { generatedConfig } from './generated-config.mjs';
+import { serve } from './serve.mjs';
+import { chromium } from 'playwright-core';
+
+const web = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(web, 'dist');
+const LOADS = Number(process.env.BUDGET_LOADS ?? 7);
+const KEYSTROKES = Number(process.env.BUDGET_KEYSTROKES ?? 40);
+
+const kb = (bytes) => bytes / 1000;
+const gz = (file) => gzipSync(readFileSync(join(dist, file)), { level: 6 }).length;
+const raw = (file) => readFileSync(join(dist, file)).length;
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+
+/** @type {{ name: string, value: number, unit: string, limit: number | null, fails: boolean }[]} */
+const rows = [];
+function report(name, value, unit, limit, { enforced = true } = {}) {
+  const within = limit === null || value <= limit;
+  rows.push({ name, value, unit, limit, fails: enforced && !within });
+  const verdict = limit === null ? '' : within ? 'ok' : enforced ? 'OVER BUDGET' : 'OVER BUDGET (reported, not enforced)';
+  const shown = unit === 'KB' ? value.toFixed(1) : value.toFixed(value < 100 ? 2 : 0);
+  const budget = limit === null ? '' : `budget ${limit} ${unit}`;
+  console.log(`${name.padEnd(58)} ${`${shown} ${unit}`.padStart(12)}   ${budget.padEnd(18)} ${verdict}`);
+}
+
+function fragmentOf(state) {
+  return `#v1.${deflateRawSync(Buffer.from(JSON.stringify(state))).toString('base64url')}`;
+}
+
+console.log('meshroute playground budgets (web/dist, headless chromium)\n');
+
+const wasm = gz('meshroute_wasm_bg.wasm');
+report('wasm module, gzipped', kb(wasm), 'KB', 300, { enforced: false });
+const code = gz('app.js') + wasm + gz('style.css');
+report('page JS + wasm + CSS, gzipped', kb(code), 'KB', 600);
+report('  app.js (ours, CodeMirror, the wasm glue), gzipped', kb(gz('app.js')), 'KB', null);
+report('  style.css, gzipped', kb(gz('style.css')), 'KB', null);
+report('  wasm module, raw', kb(raw('meshroute_wasm_bg.wasm')), 'KB', null);
+report('also loaded: index.html + examples.json + favicon.svg, gzipped', kb(gz('index.html') + gz('examples.json') + gz('favicon.svg')), 'KB', null);
+
+const { server, url } = await serve(0);
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+try {
+  const ready = [];
+  for (let i = 0; i < LOADS; i += 1) {
+    // A fresh context each time: nothing cached, as a first visit.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 30_000 });
+    ready.push(Number(await page.evaluate(() => document.body.dataset.ready)));
+    await context.close();
+  }
+  report(`page ready, median of ${LOADS} fresh loads (each: ${ready.join(', ')} ms)`, median(ready), 'ms', 1000);
+
+  const config = generatedConfig();
+  const resources = config.split('\n---\n').length;
+  const request = { from: 'team-2', host: 'api-42.example.com', path: '/v1/orders', headers: { 'x-user': 'u-7' } };
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(url + fragmentOf({ config, request, simulate: { n: 1000, seed: 1 } }));
+  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 30_000 });
+  const outcome = await page.textContent('#outcome');
+  if (outcome !== 'routed') throw new Error(`the generated configuration is not routed: ${await page.textContent('#status')}`);
+  const simulated = () => page.evaluate(() => Number(document.body.dataset.simulated ?? 0));
+  await page.waitForFunction(() => Number(document.body.dataset.simulated ?? 0) > 0);
+  // The cursor at the end of the first line (a comment): each key changes the text, and the whole
+  // configuration is linted and explained again, as for any edit.
+  await page.locator('#editor .cm-content').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('End');
+  const first = (await page.evaluate(() => window.playground.timings().length));
+  for (let i = 0; i < KEYSTROKES; i += 1) {
+    const explained = await page.evaluate(() => Number(document.body.dataset.explained));
+    const before = await simulated();
+    await page.keyboard.press('x');
+    await page.waitForFunction((n) => Number(document.body.dataset.explained) > n, explained);
+    // Let the simulation that follows each explanation finish, so that it does not delay the
+    // next keystroke's input event.
+    await page.waitForFunction((n) => Number(document.body.dataset.simulated ?? 0) > n, before);
+  }
+  await page.waitForTimeout(100);
+  const timings = (await page.evaluate(() => window.playground.timings())).slice(first).filter((t) => t.input !== null);
+  const costs = await page.evaluate(([config, request]) => {
+    const time = (fn) => {
+      const runs = [];
+      for (let i = 0; i < 15; i += 1) {
+        const started = performance.now();
+        fn();
+        runs.push(performance.now() - started);
+      }
+      return runs.sort((a, b) => a - b)[7];
+    };
+    return {
+      lint: time(() => window.meshroute.lint(config)),
+      explain: time(() => window.meshroute.explain(config, request)),
+      simulate: time(() => window.meshroute.simulate(config, request, 1000, 1)),
+    };
+  }, [config, request]);
+  await context.close();
+
+  const input = timings.map((t) => t.input);
+  const frames = timings.map((t) => t.frame).filter((f) => f !== null);
+  console.log(`\nre-explanation on a generated configuration of ${resources - 1} resources (${(config.length / 1000).toFixed(0)} KB, ${timings.length} keystrokes):`);
+  report('keystroke to explanation in the DOM, median', median(input), 'ms', 16);
+  report('keystroke to explanation in the DOM, 95th percentile', percentile(input, 95), 'ms', null);
+  report('explain + render work, median', median(timings.map((t) => t.work)), 'ms', null);
+  report('  of which explain() in the page, median', median(timings.map((t) => t.explain)), 'ms', null);
+  report('keystroke to the next frame after it, median (includes vsync wait)', median(frames), 'ms', null);
+  report('  lint() alone, median (in the task after the explanation)', costs.lint, 'ms', null);
+  report('  explain() alone, median', costs.explain, 'ms', null);
+  report('  simulate() of 1,000 requests, median (after the explanation)', costs.simulate, 'ms', null);
+} finally {
+  await browser.close();
+  server.close();
+}
+
+mkdirSync(join(web, '..', 'target'), { recursive: true });
+writeFileSync(join(web, '..', 'target', 'web-budgets.json'), `${JSON.stringify(rows, null, 2)}\n`);
+const over = rows.filter((r) => r.fails);
+console.log(over.length ? `\n${over.length} budget(s) missed` : '\nall enforced budgets met');
+process.exit(over.length ? 1 : 0);
