@@ -54,9 +54,9 @@ console.log('meshroute playground budgets (web/dist, headless chromium)\n');
 
 const wasm = gz('meshroute_wasm_bg.wasm');
 report('wasm module, gzipped', kb(wasm), 'KB', 300, { enforced: false });
-const code = gz('app.js') + wasm + gz('style.css');
+const code = gz('app.js') + gz('boot.js') + wasm + gz('style.css');
 report('page JS + wasm + CSS, gzipped', kb(code), 'KB', 600);
-report('  app.js (ours, CodeMirror, the wasm glue), gzipped', kb(gz('app.js')), 'KB', null);
+report('  app.js + boot.js (ours, CodeMirror, the wasm glue), gzipped', kb(gz('app.js') + gz('boot.js')), 'KB', null);
 report('  style.css, gzipped', kb(gz('style.css')), 'KB', null);
 report('  wasm module, raw', kb(raw('meshroute_wasm_bg.wasm')), 'KB', null);
 report('also loaded: index.html + examples.json + favicon.svg, gzipped', kb(gz('index.html') + gz('examples.json') + gz('favicon.svg')), 'KB', null);
@@ -65,6 +65,7 @@ const { server, url } = await serve(0);
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 try {
   const ready = [];
+  const phases = [];
   for (let i = 0; i < LOADS; i += 1) {
     // A fresh context each time: nothing cached, as a first visit.
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -72,9 +73,24 @@ try {
     await page.goto(url);
     await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 30_000 });
     ready.push(Number(await page.evaluate(() => document.body.dataset.ready)));
+    phases.push(await page.evaluate(() => {
+      const at = (name) => performance.getEntriesByName(name)[0];
+      const resource = (file) => performance.getEntriesByType('resource').find((r) => r.name.endsWith(file));
+      return {
+        'HTML received': performance.getEntriesByType('navigation')[0].responseEnd,
+        'app.js received': resource('app.js')?.responseEnd,
+        'wasm received': resource('.wasm')?.responseEnd,
+        'engine instantiated': at('meshroute:engine')?.startTime,
+        'editor and form built': at('meshroute:page')?.startTime,
+        'first explanation in the DOM': at('meshroute:explained')?.startTime,
+      };
+    }));
     await context.close();
   }
   report(`page ready, median of ${LOADS} fresh loads (each: ${ready.join(', ')} ms)`, median(ready), 'ms', 1000);
+  for (const phase of Object.keys(phases[0])) {
+    report(`  ${phase}, median since navigation`, median(phases.map((p) => p[phase] ?? NaN)), 'ms', null);
+  }
 
   const config = generatedConfig();
   const resources = config.split('\n---\n').length;

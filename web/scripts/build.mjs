@@ -1,7 +1,7 @@
 // Assembles the deployable static folder web/dist/ from the sources and the generated web/pkg/:
 // the page's JavaScript (ours, CodeMirror and the wasm-bindgen glue) bundled and minified by
-// esbuild into one app.js, next to index.html, style.css, favicon.svg, the wasm module and
-// examples.json. Nothing in dist/ refers to another origin, so any static file server works.
+// esbuild into app.js, the tiny boot.js that starts compiling the engine early, and next to them
+// index.html, style.css, favicon.svg, the wasm module and examples.json. Nothing in dist/ refers to another origin, so any static file server works.
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +22,8 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
 await build({
-  entryPoints: [join(web, 'src', 'main.js')],
-  outfile: join(dist, 'app.js'),
+  entryPoints: { app: join(web, 'src', 'main.js'), boot: join(web, 'src', 'boot.js') },
+  outdir: dist,
   bundle: true,
   format: 'esm',
   // Every browser with WebAssembly, CompressionStream and constructable stylesheets reads ES2022.

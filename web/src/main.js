@@ -5,7 +5,9 @@
 //
 // Hooks for the browser tests and budgets: `body[data-ready]` holds the milliseconds from
 // navigation to the first explanation painted, `body[data-explained]` counts explanations
-// painted, and `window.playground` gives the current state and the re-explanation timings.
+// painted, `body[data-linted]` names the explanation whose findings are shown,
+// `body[data-simulated]` counts simulations, and `window.playground` gives the current state and
+// the re-explanation timings.
 import { renderSimulation } from './chart.js';
 import { renderDiagram } from './diagram.js';
 import { byId, fill, h } from './dom.js';
@@ -82,8 +84,9 @@ let inputAt = null;
 let lastInputEvent = 0;
 /** @type {Timing[]} */
 const timings = [];
-let linted = 0;
 let explainTimer = 0;
+/** A change is waiting to be explained. */
+let stale = false;
 let lintTimer = 0;
 let simulationTimer = 0;
 
@@ -97,8 +100,16 @@ function changed() {
   const now = performance.now();
   if (inputAt === null) inputAt = now - lastInputEvent < 1000 ? lastInputEvent : now;
   clearTimeout(explainTimer);
-  const delay = lastCost < IMMEDIATE_BELOW_MS ? 0 : Math.min(500, 2 * lastCost);
-  explainTimer = window.setTimeout(explainNow, delay);
+  stale = true;
+  if (lastCost < IMMEDIATE_BELOW_MS) {
+    // In a microtask: after the event that made the change, before the browser draws the next
+    // frame, and once for all the changes that event made (unless something explained since).
+    queueMicrotask(() => {
+      if (stale) explainNow();
+    });
+  } else {
+    explainTimer = window.setTimeout(explainNow, Math.min(500, 2 * lastCost));
+  }
 }
 
 /** @param {string} text @param {'error' | 'note' | ''} kind */
@@ -119,6 +130,7 @@ function showRef(ref, button) {
 
 function explainNow() {
   clearTimeout(explainTimer);
+  stale = false;
   clearTimeout(lintTimer);
   const started = performance.now();
   const config = editor.text();
@@ -186,8 +198,8 @@ function lintNow(config) {
     const { errors, warnings, infos } = report.summary;
     ui.findingsCount.textContent = `(${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}, ${infos} info)`;
   }
-  linted += 1;
-  document.body.dataset.linted = String(linted);
+  // The number of the explanation whose configuration these findings are for.
+  document.body.dataset.linted = String(painted);
 }
 
 /** @param {number} delay */
@@ -244,27 +256,39 @@ function examplesMenu(examples) {
   const menu = byId('examples', HTMLDetailsElement);
   const list = byId('example-list', HTMLElement);
   const filter = byId('example-filter', HTMLInputElement);
-  /** @type {Map<string, HTMLElement>} */
-  const groups = new Map();
-  for (const example of examples) {
-    let group = groups.get(example.group);
-    if (!group) {
-      group = h('div', { class: 'menu-group', role: 'group', 'aria-label': example.group }, h('h3', {}, example.group));
-      groups.set(example.group, group);
-      list.append(group);
+
+  // The hundred entries are built when the menu first opens, not while the page loads.
+  function fillMenu() {
+    if (list.childElementCount) return;
+    /** @type {Map<string, HTMLElement>} */
+    const groups = new Map();
+    for (const example of examples) {
+      let group = groups.get(example.group);
+      if (!group) {
+        group = h('div', { class: 'menu-group', role: 'group', 'aria-label': example.group }, h('h3', {}, example.group));
+        groups.set(example.group, group);
+        list.append(group);
+      }
+      const button = h(
+        'button',
+        { type: 'button', class: 'example', 'data-example': example.name },
+        h('span', { class: 'example-name' }, example.title),
+        h('span', { class: 'example-description' }, example.description),
+      );
+      button.addEventListener('click', () => {
+        menu.open = false;
+        openExample(example);
+      });
+      group.append(button);
     }
-    const button = h(
-      'button',
-      { type: 'button', class: 'example', 'data-example': example.name },
-      h('span', { class: 'example-name' }, example.title),
-      h('span', { class: 'example-description' }, example.description),
-    );
-    button.addEventListener('click', () => {
-      menu.open = false;
-      openExample(example);
-    });
-    group.append(button);
   }
+
+  menu.querySelector('summary')?.addEventListener('click', fillMenu);
+  menu.addEventListener('toggle', () => {
+    if (!menu.open) return;
+    fillMenu();
+    filter.focus();
+  });
   filter.addEventListener('input', () => {
     const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
     for (const button of list.querySelectorAll('button.example')) {
@@ -277,9 +301,6 @@ function examplesMenu(examples) {
       menu.open = false;
       menu.querySelector('summary')?.focus();
     }
-  });
-  menu.addEventListener('toggle', () => {
-    if (menu.open) filter.focus();
   });
 }
 
@@ -363,27 +384,34 @@ async function stateFromFragment(otherwise) {
 
 async function start() {
   if (EMBED) document.documentElement.classList.add('embed');
-  const [meshroute, examples] = await Promise.all([load(), fetchExamples()]);
+  const [meshroute, examples] = await Promise.all([
+    load().then((loaded) => {
+      performance.mark('meshroute:engine');
+      return loaded;
+    }),
+    fetchExamples(),
+  ]);
   api = meshroute;
   window.meshroute = meshroute;
   const shared = await stateFromFragment('Showing the default example.');
   const example = examples.find((e) => e.name === DEFAULT_EXAMPLE) ?? examples[0];
 
+  const initial = shared ?? (example ? { config: example.config, request: example.request, simulate: { n: 1000, seed: 1 } } : null);
   editor = createEditor(ui.editorHost, {
-    doc: '',
+    doc: initial?.config ?? '',
     onChange: changed,
     onInput: onInputEvent,
     label: 'Istio configuration (YAML). Esc then Tab leaves the editor.',
   });
   form = requestForm(changed);
   byId('request-form', HTMLFormElement).addEventListener('input', onInputEvent, { capture: true });
-  if (shared) {
-    applyState(shared);
-    ui.exampleTitle.textContent = 'Restored from the link.';
-  } else if (example) {
-    applyState({ config: example.config, request: example.request, simulate: { n: 1000, seed: 1 } });
-    if (!ui.exampleTitle.textContent) ui.exampleTitle.textContent = `${example.title}: ${example.description}`;
+  if (initial) {
+    form.set(initial.request);
+    ui.simN.value = String(initial.simulate.n);
+    ui.simSeed.value = String(initial.simulate.seed);
   }
+  if (shared) ui.exampleTitle.textContent = 'Restored from the link.';
+  else if (example && !ui.exampleTitle.textContent) ui.exampleTitle.textContent = `${example.title}: ${example.description}`;
   examplesMenu(examples);
   shareAndEmbed();
   byId('simulation-form', HTMLFormElement).addEventListener('submit', (event) => {
@@ -408,7 +436,9 @@ async function start() {
     full.href = `${location.pathname}#${await encodeState(currentState())}`;
   }
 
+  performance.mark('meshroute:page');
   explainNow();
+  performance.mark('meshroute:explained');
   requestAnimationFrame(() => {
     document.body.dataset.ready = String(Math.round(performance.now()));
   });

@@ -38,7 +38,8 @@ const requestText = (request) => (typeof request === 'string' ? request : JSON.s
  * @returns {Promise<MeshrouteApi>}
  */
 export async function load() {
-  await init();
+  const compiled = await (window.meshrouteModule ?? null);
+  await init(compiled ? { module_or_path: compiled } : undefined);
   return Object.freeze({
     lint: (/** @type {string} */ yamlText) => call(wasm.lint, String(yamlText)),
     explain: (/** @type {string} */ yamlText, /** @type {RequestDraft | string} */ request) =>

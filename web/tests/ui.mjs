@@ -147,7 +147,7 @@ async function noInjection(page) {
   }));
   check(found.xss === null, `a payload ran (window.__xss = ${found.xss})`);
   check(found.images === 0 && found.shadowImages === 0, `injected elements: ${found.images} img, ${found.shadowImages} in the editor`);
-  check(found.scripts.length === 1 && found.scripts[0] === './app.js', `scripts: ${found.scripts}`);
+  check(found.scripts.join(' ') === './boot.js ./app.js', `scripts: ${found.scripts}`);
   check(found.handlers === 0, `${found.handlers} elements carry on* attributes`);
 }
 
@@ -347,6 +347,16 @@ test('embed: snippet, compact read-only view, and the snippet working in a host 
   await embedded.click('#steps li[data-stage="route"] button.ref');
   check(await embedded.evaluate(() => document.getElementById('editor-details').open), 'a reference does not unfold the editor');
   await embedded.close();
+
+  // The README's example link opens the Stripe example in the embedded view.
+  const readme = readFileSync(join(web, 'README.md'), 'utf8');
+  const documented = /playground\/\?embed=1(#v1\.[A-Za-z0-9_-]+)"/.exec(readme)?.[1];
+  check(documented, 'web/README.md has no embed example');
+  const fromReadme = await context.newPage();
+  await fromReadme.goto(`${session.url}?embed=1${documented}`);
+  await fromReadme.waitForFunction(() => document.body.dataset.ready, null, { timeout: 20_000 });
+  check((await text(fromReadme, '#matched-service-entry')) === 'payments/stripe-api', 'the README example does not show the Stripe explanation');
+  await fromReadme.close();
 
   // The snippet as a docs page would hold it.
   const host = await context.newPage();

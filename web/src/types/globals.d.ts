@@ -6,6 +6,8 @@ import type { State } from '../share.js';
 declare global {
   interface Window {
     meshroute: MeshrouteApi;
+    /** The engine's module, compiled while the page loads (src/boot.js); null when that failed. */
+    meshrouteModule?: Promise<WebAssembly.Module | null>;
     playground: Readonly<{
       state: () => State;
       timings: () => { input: number | null; work: number; explain: number; frame: number | null }[];
