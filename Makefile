@@ -12,13 +12,15 @@ WASM_TARGETS := wasm32-unknown-unknown wasm32-wasip1
 # Crates that would tie the core to a runtime; the core must never depend on them.
 FORBIDDEN_IN_CORE := wasm-bindgen js-sys web-sys proxy-wasm getrandom
 
-.PHONY: envoy filter all setup fmt fmt-check clippy test test-rust test-web build-core-targets check-core-purity bench fuzz playground web web-tools chromium help
+.PHONY: envoy filter test-envoy wrk bench-filter all setup fmt fmt-check clippy test test-rust test-web build-core-targets check-core-purity bench fuzz playground web web-tools chromium help
 
 all: test
 
 help:
 	@echo "make test        format check, clippy, all tests, core for native + wasm32 targets"
 	@echo "make bench       criterion benchmarks: lint, index build, fast path, explain (10k SE + 1k DR + 1k VS)"
+	@echo "                 and make bench-filter"
+	@echo "make bench-filter  Envoy with meshroute-filter (1, 1k, 10k SE) against the floor filter under wrk"
 	@echo "make fuzz        run the parser fuzz target for FUZZ_SECONDS (default 300)"
 	@echo "make web         build the playground's deployable static folder web/dist/ (wasm, bundle, examples)"
 	@echo "make test-web    playground checks: types, CSP, the fixture corpus and the UI in headless chromium"
@@ -39,12 +41,17 @@ fmt:
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
-clippy:
+# The Envoy suite is behind a feature and the filters' host code compiles only for Wasm, so both
+# get their own pass.
+clippy: setup
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p meshroute-tests --features envoy --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p meshroute-filter -p floor-filter --target wasm32-wasip1 --locked -- -D warnings
 
 # The log feeds the one-line total printed last by `make test`.
 TEST_LOG := target/test-output.log
 WEB_TEST_LOG := target/test-web-output.log
+ENVOY_TEST_LOG := target/test-envoy-output.log
 test-rust:
 	mkdir -p target
 	$(CARGO) test --workspace --locked 2>&1 | tee $(TEST_LOG)
@@ -64,11 +71,11 @@ check-core-purity:
 
 # The browser suite writes its own log (cargo's `test result:` format) so that the order of the
 # two runs does not matter; the total adds both.
-test: setup fmt-check clippy test-rust build-core-targets check-core-purity test-web
+test: setup fmt-check clippy test-rust build-core-targets check-core-purity test-web test-envoy
 	@awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
-	  END { printf "%d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' $(TEST_LOG) $(WEB_TEST_LOG)
+	  END { printf "%d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' $(TEST_LOG) $(WEB_TEST_LOG) $(ENVOY_TEST_LOG)
 
-bench:
+bench: bench-filter
 	$(CARGO) bench -p meshroute-core --locked
 
 FUZZ_SECONDS ?= 300
@@ -135,6 +142,25 @@ envoy:
 FILTER_DIR := target/wasm32-wasip1/filter
 filter: setup
 	$(CARGO) build -p meshroute-filter -p floor-filter --target wasm32-wasip1 --profile filter --locked
+
+# Debian's wrk, installed only when missing.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update && $$sudo apt-get install -y wrk; \
+	}
+
+# Requests per second through Envoy with no filter, the floor filter and meshroute-filter (1,
+# 1,000 and 10,000 ServiceEntries), module sizes and Wasm memory; the table is printed and
+# written to target/bench-filter.json. BENCH_FILTER_FLAGS passes options (--rounds, --seconds).
+bench-filter: filter envoy wrk
+	python3 filters/bench/run.py --envoy "$(ENVOY_BIN)" --modules $(FILTER_DIR) $(BENCH_FILTER_FLAGS)
+
+# The fixture corpus and the filter's robustness cases through real Envoy (tests/envoy/).
+test-envoy: envoy filter
+	mkdir -p target
+	ENVOY_BIN="$(ENVOY_BIN)" MESHROUTE_FILTER_WASM="$(CURDIR)/$(FILTER_DIR)/meshroute_filter.wasm" \
+	  $(CARGO) test -p meshroute-tests --features envoy --test envoy --locked 2>&1 | tee $(ENVOY_TEST_LOG)
 
 playground: web
 	node web/scripts/serve.mjs $(PORT)

@@ -12,6 +12,7 @@ use std::ptr::null_mut;
 const OK: u32 = 0;
 
 const MAP_HTTP_REQUEST_HEADERS: u32 = 0;
+const BUFFER_DOWNSTREAM_DATA: u32 = 2;
 const BUFFER_PLUGIN_CONFIGURATION: u32 = 7;
 const METRIC_COUNTER: u32 = 0;
 
@@ -33,8 +34,7 @@ unsafe extern "C" {
         out: *mut *mut u8,
         out_size: *mut usize,
     ) -> u32;
-    fn proxy_set_property(path: *const u8, path_size: usize, value: *const u8, size: usize)
-    -> u32;
+    fn proxy_set_property(path: *const u8, path_size: usize, value: *const u8, size: usize) -> u32;
     fn proxy_get_buffer_bytes(
         buffer: u32,
         start: usize,
@@ -98,10 +98,22 @@ pub(crate) fn plugin_configuration(size: usize) -> Option<Vec<u8>> {
     let mut data = null_mut();
     let mut out = 0;
     // SAFETY: the out-pointers are valid locals.
-    let status =
-        unsafe { proxy_get_buffer_bytes(BUFFER_PLUGIN_CONFIGURATION, 0, size, &mut data, &mut out) };
+    let status = unsafe {
+        proxy_get_buffer_bytes(BUFFER_PLUGIN_CONFIGURATION, 0, size, &mut data, &mut out)
+    };
     let value = take(data, out);
     (status == OK).then_some(value)
+}
+
+/// The first `max` bytes a network filter has received from downstream.
+pub(crate) fn downstream_data(max: usize) -> Vec<u8> {
+    let mut data = null_mut();
+    let mut out = 0;
+    // SAFETY: the out-pointers are valid locals.
+    let status =
+        unsafe { proxy_get_buffer_bytes(BUFFER_DOWNSTREAM_DATA, 0, max, &mut data, &mut out) };
+    let value = take(data, out);
+    if status == OK { value } else { Vec::new() }
 }
 
 /// The serialised request header map (see `request::parse_header_pairs`).
@@ -109,7 +121,8 @@ pub(crate) fn request_header_pairs() -> Vec<u8> {
     let mut data = null_mut();
     let mut size = 0;
     // SAFETY: the out-pointers are valid locals.
-    let status = unsafe { proxy_get_header_map_pairs(MAP_HTTP_REQUEST_HEADERS, &mut data, &mut size) };
+    let status =
+        unsafe { proxy_get_header_map_pairs(MAP_HTTP_REQUEST_HEADERS, &mut data, &mut size) };
     let value = take(data, size);
     if status == OK { value } else { Vec::new() }
 }
@@ -129,7 +142,9 @@ pub(crate) fn set_request_header(name: &str, value: &str) -> bool {
 
 pub(crate) fn remove_request_header(name: &str) -> bool {
     // SAFETY: the buffer outlives the call.
-    unsafe { proxy_remove_header_map_value(MAP_HTTP_REQUEST_HEADERS, name.as_ptr(), name.len()) == OK }
+    unsafe {
+        proxy_remove_header_map_value(MAP_HTTP_REQUEST_HEADERS, name.as_ptr(), name.len()) == OK
+    }
 }
 
 pub(crate) fn define_counter(name: &str) -> Option<u32> {

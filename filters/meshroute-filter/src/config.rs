@@ -72,7 +72,10 @@ pub fn load(json: &[u8]) -> Result<Loaded, String> {
         )
     })?;
     let Value::Object(object) = value else {
-        return Err("meshroute: configuration rejected: expected a JSON object with a `resources` key".into());
+        return Err(
+            "meshroute: configuration rejected: expected a JSON object with a `resources` key"
+                .into(),
+        );
     };
     let (settings, resources) =
         read(object).map_err(|e| format!("meshroute: configuration rejected: {e}"))?;
@@ -85,16 +88,13 @@ pub fn load(json: &[u8]) -> Result<Loaded, String> {
             .map(|(index, item)| (format!("resources[{index}]"), item.to_string()))
             .collect(),
     };
-    let sources: Vec<Source<'_>> = named
-        .iter()
-        .map(|(name, text)| Source { name, bytes: text.as_bytes() })
-        .collect();
+    let sources: Vec<Source<'_>> =
+        named.iter().map(|(name, text)| Source { name, bytes: text.as_bytes() }).collect();
     let (config, diagnostics) = meshroute_core::lint(&sources);
     let errors: Vec<&Diagnostic> =
         diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     if !errors.is_empty() {
-        let first: Vec<String> =
-            errors.iter().take(3).map(|d| describe(d, &config)).collect();
+        let first: Vec<String> = errors.iter().take(3).map(|d| describe(d, &config)).collect();
         return Err(format!(
             "meshroute: configuration rejected: {} error{} in the resources: {}",
             errors.len(),
@@ -144,7 +144,8 @@ fn read(object: Map<String, Value>) -> Result<(Settings, Resources), String> {
                     return Err("`outputs` must be an object of booleans".into());
                 };
                 for (name, on) in outputs {
-                    let on = on.as_bool().ok_or_else(|| format!("outputs.{name} must be a boolean"))?;
+                    let on =
+                        on.as_bool().ok_or_else(|| format!("outputs.{name} must be a boolean"))?;
                     match name.as_str() {
                         "filter_state" => settings.outputs.filter_state = on,
                         "metrics" => settings.outputs.metrics = on,
@@ -203,8 +204,7 @@ fn read(object: Map<String, Value>) -> Result<(Settings, Resources), String> {
             }
         }
     }
-    let resources =
-        resources.ok_or_else(|| "the `resources` key is missing".to_string())?;
+    let resources = resources.ok_or_else(|| "the `resources` key is missing".to_string())?;
     Ok((settings, resources))
 }
 

@@ -70,7 +70,10 @@ impl RootContext for Root {
         let root_id = abi::property(&["plugin_root_id"]).unwrap_or_default();
         self.network = NETWORK_ROOT_IDS.iter().any(|id| id.as_bytes() == root_id.as_slice());
         let Some(bytes) = abi::plugin_configuration(size) else {
-            abi::log(Level::Error, "meshroute: configuration rejected: Envoy gave no plugin configuration");
+            abi::log(
+                Level::Error,
+                "meshroute: configuration rejected: Envoy gave no plugin configuration",
+            );
             return false;
         };
         let loaded = match config::load(&bytes) {
@@ -85,7 +88,9 @@ impl RootContext for Root {
             abi::log(Level::Warn, warning);
         }
         let namespace = loaded.settings.namespace.clone().unwrap_or_else(|| {
-            abi::property(&["node", "metadata", "NAMESPACE"])
+            // Envoy 1.40 serves the node under `xds.node`; older ones had a top-level `node`.
+            abi::property(&["xds", "node", "metadata", "NAMESPACE"])
+                .or_else(|| abi::property(&["node", "metadata", "NAMESPACE"]))
                 .and_then(|ns| String::from_utf8(ns).ok())
                 .filter(|ns| !ns.is_empty())
                 .unwrap_or_else(|| "default".to_string())
@@ -119,6 +124,10 @@ impl RootContext for Root {
 struct Tagger {
     active: Option<Rc<Active>>,
     prediction: Option<Prediction>,
+    /// A connection without SNI waits for its first bytes: Istio also puts NETWORK plugins in
+    /// front of the HTTP connection manager, and HTTP there is the HTTP filter's to tag.
+    pending: Option<Request>,
+    sniffed: bool,
 }
 
 struct Prediction {
@@ -138,7 +147,7 @@ fn downstream() -> Downstream {
 
 impl Tagger {
     fn new(active: Option<Rc<Active>>) -> Tagger {
-        Tagger { active, prediction: None }
+        Tagger { active, prediction: None, pending: None, sniffed: false }
     }
 
     fn tag(&mut self, traffic: Traffic, request: Request) {
@@ -196,9 +205,17 @@ impl Tagger {
         let actual = abi::property(&["xds", "cluster_name"])
             .map(|name| String::from_utf8_lossy(&name).into_owned())
             .filter(|name| !name.is_empty());
-        // A local reply (direct response, redirect, HTTP block_all) has no cluster to compare.
+        // A connection chain without a TCP proxy (an HTTP connection manager behind this
+        // filter) never names a cluster at connection level: nothing to compare.
+        if traffic == Traffic::Connections && actual.is_none() {
+            return;
+        }
+        // HTTP block_all is a direct response: Envoy names no cluster. For other local replies
+        // Envoy names the route's cluster only when it exists (a fault abort in front of a
+        // real cluster) and none when it does not (503 NC), so either agrees.
         let expected = match (traffic, prediction.outcome) {
-            (_, Outcome::LocalReply) | (Traffic::Requests, Outcome::Blackhole) => None,
+            (Traffic::Requests, Outcome::Blackhole) => None,
+            (_, Outcome::LocalReply) if actual.is_none() => None,
             _ => prediction.cluster.as_deref(),
         };
         if tags::agrees(expected, &[], actual.as_deref()) {
@@ -247,7 +264,10 @@ impl HttpContext for Tagger {
             .iter()
             .filter(|(name, _)| wanted.iter().any(|w| w.as_bytes() == *name))
             .map(|(name, value)| {
-                (String::from_utf8_lossy(name).into_owned(), String::from_utf8_lossy(value).into_owned())
+                (
+                    String::from_utf8_lossy(name).into_owned(),
+                    String::from_utf8_lossy(value).into_owned(),
+                )
             })
             .collect();
         let request = request::http_request(
@@ -271,18 +291,42 @@ impl HttpContext for Tagger {
 impl StreamContext for Tagger {
     fn on_new_connection(&mut self) -> Action {
         let Some(active) = self.active.clone() else { return Action::Continue };
-        let sni = abi::property(&["connection", "requested_server_name"]);
+        let sni = abi::property(&["connection", "requested_server_name"]).filter(|s| !s.is_empty());
         let request = request::connection_request(
             &active.loaded.settings,
             &active.namespace,
             &downstream(),
             sni.as_deref(),
         );
-        self.tag(Traffic::Connections, request);
+        if sni.is_some() {
+            self.tag(Traffic::Connections, request);
+        } else {
+            self.pending = Some(request);
+        }
+        Action::Continue
+    }
+
+    fn on_downstream_data(&mut self, size: usize, _: bool) -> Action {
+        if self.pending.is_some() && !self.sniffed {
+            self.sniffed = true;
+            let head = abi::downstream_data(size.min(request::HTTP_SNIFF_BYTES));
+            if !request::looks_like_http(&head) {
+                if let Some(request) = self.pending.take() {
+                    self.tag(Traffic::Connections, request);
+                }
+            }
+        }
         Action::Continue
     }
 
     fn on_log(&mut self) {
+        // Still pending: HTTP bytes, or a server-first protocol that closed before the client
+        // spoke. A TCP proxy (a cluster) means no HTTP filter tagged it, so it is ours to count.
+        if let Some(request) = self.pending.take() {
+            if abi::property(&["xds", "cluster_name"]).is_some_and(|c| !c.is_empty()) {
+                self.tag(Traffic::Connections, request);
+            }
+        }
         self.check_drift(Traffic::Connections);
     }
 }

@@ -99,6 +99,25 @@ pub fn requested_host(request: &Request) -> Option<String> {
     request.dest_ip.map(|ip: IpAddr| ip.to_string())
 }
 
+/// How many first bytes of a connection tell HTTP from anything else.
+pub const HTTP_SNIFF_BYTES: usize = 16;
+
+/// Whether a connection's first bytes are an HTTP/1 request line or the HTTP/2 preface.
+pub fn looks_like_http(head: &[u8]) -> bool {
+    const METHODS: [&[u8]; 9] = [
+        b"GET ",
+        b"POST ",
+        b"PUT ",
+        b"DELETE ",
+        b"HEAD ",
+        b"OPTIONS ",
+        b"PATCH ",
+        b"CONNECT ",
+        b"TRACE ",
+    ];
+    head.starts_with(b"PRI * HTTP/2") || METHODS.iter().any(|m| head.starts_with(m))
+}
+
 /// Parses the proxy-wasm serialisation of a header map: a count, the sizes of each name and
 /// value, then the NUL-terminated names and values. Malformed input yields what parsed cleanly.
 pub fn parse_header_pairs(bytes: &[u8]) -> Vec<(&[u8], &[u8])> {
@@ -147,7 +166,10 @@ mod tests {
     fn header_pairs_round_trip_including_non_utf8_values() {
         let bytes = serialize(&[(":authority", b"api.example.com"), ("x-raw", b"\xff\xfe")]);
         let pairs = parse_header_pairs(&bytes);
-        assert_eq!(pairs, vec![(&b":authority"[..], &b"api.example.com"[..]), (&b"x-raw"[..], &b"\xff\xfe"[..])]);
+        assert_eq!(
+            pairs,
+            vec![(&b":authority"[..], &b"api.example.com"[..]), (&b"x-raw"[..], &b"\xff\xfe"[..])]
+        );
     }
 
     #[test]
@@ -162,9 +184,21 @@ mod tests {
     }
 
     #[test]
+    fn http_is_told_from_other_first_bytes() {
+        assert!(looks_like_http(b"GET / HTTP/1.1\r\n"));
+        assert!(looks_like_http(b"PRI * HTTP/2.0\r\n"));
+        assert!(!looks_like_http(b"\x16\x03\x01\x00"));
+        assert!(!looks_like_http(b"GETX"));
+        assert!(!looks_like_http(b""));
+    }
+
+    #[test]
     fn addresses_and_ports_parse_as_envoy_encodes_them() {
         assert_eq!(parse_address(b"10.0.0.5:443"), Some("10.0.0.5:443".parse().unwrap()));
-        assert_eq!(parse_address(b"[2001:db8::1]:8443"), Some("[2001:db8::1]:8443".parse().unwrap()));
+        assert_eq!(
+            parse_address(b"[2001:db8::1]:8443"),
+            Some("[2001:db8::1]:8443".parse().unwrap())
+        );
         assert_eq!(parse_address(b"garbage"), None);
         assert_eq!(parse_u64(&443u64.to_le_bytes()), Some(443));
         assert_eq!(parse_u64(b"443"), None);
@@ -182,7 +216,8 @@ mod tests {
         assert_eq!(request.port, Some(3306));
         assert_eq!(request.dest_ip, Some("10.1.2.3".parse().unwrap()));
         assert_eq!(request.source_ip, "10.0.0.9".parse::<IpAddr>().unwrap());
-        let tls = connection_request(&Settings::default(), "shop", &downstream, Some(b"db.example.com"));
+        let tls =
+            connection_request(&Settings::default(), "shop", &downstream, Some(b"db.example.com"));
         assert_eq!(tls.protocol, RequestProtocol::Tls);
         assert_eq!(tls.host.as_deref(), Some("db.example.com"));
     }
@@ -201,8 +236,15 @@ mod tests {
         assert_eq!(request.host.as_deref(), Some("bad\u{fffd}host"));
         assert_eq!(request.path, "/p\u{fffd}");
         let long = vec![b'a'; 70_000];
-        let request =
-            http_request(&Settings::default(), "default", &Downstream::default(), Some(&long), None, None, Vec::new());
+        let request = http_request(
+            &Settings::default(),
+            "default",
+            &Downstream::default(),
+            Some(&long),
+            None,
+            None,
+            Vec::new(),
+        );
         assert_eq!(request.host.map(|h| h.len()), Some(MAX_HOST));
     }
 }

@@ -202,7 +202,11 @@ mod tests {
         let logged: Vec<u64> = (1..=20).filter(|&n| worth_logging(n)).collect();
         assert_eq!(logged, vec![1, 2, 4, 8, 16]);
         let alts = vec!["outbound|80|v2|api.example.com".to_string()];
-        assert!(agrees(Some("outbound|80|v1|api.example.com"), &alts, Some("outbound|80|v2|api.example.com")));
+        assert!(agrees(
+            Some("outbound|80|v1|api.example.com"),
+            &alts,
+            Some("outbound|80|v2|api.example.com")
+        ));
         assert!(!agrees(Some("outbound|80|v1|api.example.com"), &alts, Some("PassthroughCluster")));
         assert!(agrees(None, &[], None));
         assert!(!agrees(None, &[], Some("PassthroughCluster")));
