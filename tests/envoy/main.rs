@@ -518,6 +518,7 @@ fn robustness_checks() -> Vec<(&'static str, Check)> {
         ("robustness/connections-without-sni", connection_without_sni),
         ("robustness/bad-configuration-keeps-the-previous", bad_configuration_is_rejected),
         ("robustness/header-option-replaces-spoofed-copies", header_option),
+        ("robustness/unregistered-hosts-capped", unregistered_hosts_capped),
     ]
 }
 
@@ -709,6 +710,42 @@ fn header_option(suite: &mut Suite) -> Result<(), String> {
     let (reply, _) = raw_http(suite, 80, unregistered)?;
     if reply.contains("x-meshroute-service-entry") {
         return Err(format!("an unregistered request kept a service-entry header: {reply}"));
+    }
+    Ok(())
+}
+
+fn unregistered_hosts_capped(suite: &mut Suite) -> Result<(), String> {
+    // The table of hosts lives as long as the VM, across configurations, so the check uses a
+    // cap of zero (everything new overflows) and then a roomy one (a new host is counted).
+    let overflow = |suite: &Suite| {
+        suite.envoy.stat("wasmcustom.meshroute_unregistered_requests_overflow_total")
+    };
+    let per_host = |suite: &Suite, host: &str| {
+        suite.envoy.stats_with(&format!("host=.={host};")).iter().map(|(_, v)| v).sum::<u64>()
+    };
+    let send = |suite: &mut Suite, host: &str| -> Result<(), String> {
+        let head = format!("GET / HTTP/1.1\r\nHost: {host}\r\nconnection: close\r\n\r\n");
+        let (_, logged) = raw_http(suite, 80, head.as_bytes())?;
+        match logged.tags.get(tags::HOST) {
+            Some(tagged) if tagged == host => Ok(()),
+            _ => Err(format!("{host} tagged {:?}", logged.tags)),
+        }
+    };
+    if !load(suite, TWO_ENTRIES, json!({"max_unregistered_hosts": 0}))? {
+        return Err("rejected".into());
+    }
+    let before = overflow(suite);
+    send(suite, "cap-zero.example.org")?;
+    if overflow(suite) != before + 1 || per_host(suite, "cap-zero.example.org") != 0 {
+        return Err("with a cap of zero the host should only reach the overflow counter".into());
+    }
+    if !load(suite, TWO_ENTRIES, json!({"max_unregistered_hosts": 10_000}))? {
+        return Err("rejected".into());
+    }
+    send(suite, "cap-room.example.org")?;
+    send(suite, "cap-room.example.org")?;
+    if per_host(suite, "cap-room.example.org") != 2 || overflow(suite) != before + 1 {
+        return Err("with room the host should get a counter of its own".into());
     }
     Ok(())
 }
