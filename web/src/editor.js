@@ -101,33 +101,40 @@ const decidedField = StateField.define({
 });
 
 /**
- * Where a line's node starts: its indentation plus any `- ` sequence markers.
- * @param {string} text
- */
-function nodeIndent(text) {
-  const match = /^( *)((?:- +)*)/.exec(text);
-  return match ? match[1].length + match[2].length : 0;
-}
-
-/**
- * The lines of the YAML node that starts on `lineNumber`: that line, and the lines after it
- * indented deeper (a key's block sequence may sit at the key's own indentation).
+ * The lines of the YAML node a reference points at. References point at a field's value: a
+ * scalar after its key (that line), a block mapping or a sequence item's mapping starting at the
+ * column (the lines indented at least as deep), or, for a field whose value is a block sequence
+ * (the path does not end in `[n]`), its first item (then every item of that sequence).
  * @param {Text} doc
  * @param {number} lineNumber
+ * @param {number | null | undefined} utf16Column where the value starts on its line
+ * @param {boolean} isItem the path names a sequence item (ends in `[n]`)
  */
-export function nodeLines(doc, lineNumber) {
+export function nodeLines(doc, lineNumber, utf16Column, isItem) {
   const first = Math.min(Math.max(1, lineNumber), doc.lines);
   const head = doc.line(first).text;
-  const base = nodeIndent(head);
-  const opensBlock = /:\s*(#.*)?$/.test(head);
+  const indent = /^ */.exec(head)?.[0].length ?? 0;
+  const column = Math.min(head.length, Math.max(indent, (utf16Column ?? indent + 1) - 1));
+  const before = head.slice(0, column);
+  /** @type {(lineIndent: number, text: string) => boolean} */
+  let inside;
+  if (!/^[ -]*$/.test(before)) {
+    // A value after `key:` on this line: it goes on only in lines deeper than the key.
+    const key = /^[ -]*/.exec(head)?.[0].length ?? 0;
+    inside = (lineIndent) => lineIndent > key;
+  } else if (!isItem && before.trimEnd().endsWith('-')) {
+    // A block sequence: its items, at the `-`'s indentation, and what is under them.
+    const dash = before.lastIndexOf('-');
+    inside = (lineIndent, text) => lineIndent > dash || (lineIndent === dash && /^ *- /.test(text));
+  } else {
+    // A block mapping (a sequence item's, or a field's value) whose keys start at the column.
+    inside = (lineIndent) => lineIndent >= column;
+  }
   let last = first;
-  for (let number = first + 1; number <= Math.min(doc.lines, first + 200); number += 1) {
+  for (let number = first + 1; number <= Math.min(doc.lines, first + 400); number += 1) {
     const text = doc.line(number).text;
     if (!text.trim() || /^\s*#/.test(text)) continue;
-    const indent = /^ */.exec(text)?.[0].length ?? 0;
-    const sameIndentItem = opensBlock && indent === base && /^ *- /.test(text);
-    if (indent <= base && !sameIndentItem) break;
-    if (/^(---|\.\.\.)(\s|$)/.test(text)) break;
+    if (/^(---|\.\.\.)(\s|$)/.test(text) || !inside(/^ */.exec(text)?.[0].length ?? 0, text)) break;
     last = number;
   }
   return { first, last };
@@ -240,14 +247,20 @@ export function createEditor(host, { doc, onChange, onInput, label }) {
      * Highlights the YAML node at a step reference and scrolls it into view.
      * @param {number} line
      * @param {number | null | undefined} utf16Column
+     * @param {boolean} isItem the reference names a sequence item (its path ends in `[n]`)
      */
-    highlight(line, utf16Column) {
+    highlight(line, utf16Column, isItem) {
       const doc = view.state.doc;
-      const range = nodeLines(doc, line);
+      const range = nodeLines(doc, line, utf16Column, isItem);
       const at = offsetOf(doc, line, utf16Column);
-      view.dispatch({
-        effects: [setDecided.of(range), EditorView.scrollIntoView(at, { y: 'center' })],
-        selection: { anchor: at },
+      view.dispatch({ effects: setDecided.of(range), selection: { anchor: at } });
+      // Scroll the editor alone (CodeMirror's scrollIntoView would also scroll the page, moving
+      // the step that was just clicked): the node's first line a third of the way down.
+      view.requestMeasure({
+        read: () => view.lineBlockAt(doc.line(range.first).from).top,
+        write: (top) => {
+          view.scrollDOM.scrollTop = Math.max(0, top - view.scrollDOM.clientHeight / 3);
+        },
       });
       return range;
     },

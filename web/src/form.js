@@ -127,10 +127,11 @@ export function requestForm(onChange) {
   function summarise() {
     const more = labels.get().length + headers.get().length + cookies.get().length + query.get().length +
       (text.source_ip.value ? 1 : 0) + (text.dest_ip.value ? 1 : 0);
-    const mesh = (outbound.value ? 1 : 0) + (dnsCapture.checked ? 1 : 0) + dns.get().length;
+    const settings = (outbound.value ? 1 : 0) + (dnsCapture.checked ? 1 : 0);
+    const mesh = settings + dns.get().length;
     byId('more-request-count', HTMLElement).textContent = more ? `(${more} set)` : '';
     byId('mesh-settings-count', HTMLElement).textContent = mesh ? `(${mesh} set)` : '';
-    return { more, mesh };
+    return { more, settings };
   }
 
   return {
@@ -201,10 +202,11 @@ export function requestForm(onChange) {
           Array.isArray(ips) ? [/** @type {Pair} */ ([host, ips.filter((ip) => typeof ip === 'string').join(', ')])] : [],
         ),
       );
-      const { more, mesh } = summarise();
-      // Open the folded sections that hold something, so that what decides the request shows.
+      const { more, settings } = summarise();
+      // Unfold what shapes the request (a cookie, a header, a policy); DNS answers only feed
+      // endpoint lists, and their count shows in the folded summary.
       moreRequest.open = more > 0;
-      meshSettings.open = mesh > 0;
+      meshSettings.open = settings > 0;
     },
 
     /** Makes every control read-only (the embedded view). */

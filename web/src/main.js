@@ -124,8 +124,10 @@ function showRef(ref, button) {
   ui.editorDetails.open = true;
   for (const other of document.querySelectorAll('button.ref.active')) other.classList.remove('active');
   button.classList.add('active');
-  editor.highlight(ref.line, ref.utf16_column);
-  ui.editorHost.scrollIntoView({ block: 'nearest' });
+  editor.highlight(ref.line, ref.utf16_column, /\]$/.test(ref.path ?? ''));
+  // In one column the editor is far above the steps; beside them (wide screens) it stays put.
+  const box = ui.editorHost.getBoundingClientRect();
+  if (box.bottom < 40 || box.top > window.innerHeight - 40) ui.editorHost.scrollIntoView({ block: 'start' });
 }
 
 function explainNow() {
