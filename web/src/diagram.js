@@ -141,8 +141,8 @@ export function renderDiagram(container, e, request, simulation) {
   const chain = [
     { label: 'app', main: `namespace ${request.from || 'default'}`, detail: labels || `IP ${request.source_ip || '10.0.0.1'}`, taken: true },
     {
-      label: 'sidecar',
-      main: `${protocol} to ${request.host || request.dest_ip || '?'}`,
+      label: `sidecar: ${protocol}`,
+      main: request.host || request.dest_ip || '?',
       detail: `port ${port ?? '?'}${request.dest_ip ? `, IP ${request.dest_ip}` : ''}`,
       taken: true,
     },

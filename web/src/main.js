@@ -35,9 +35,10 @@ import { decodeState, encodeState } from './share.js';
 /**
  * One explanation's timings (ms): from the first input event since the previous explanation to
  * the DOM updated (`input`, null for changes no event caused), the explain and render work alone
- * (`work`), the engine's part of it (`explain`), and from the input to the next frame after it
+ * (`work`), the engine's part of it (`explain`), the time from the input to the work's start
+ * (`wait`: the editor's own handling, a debounce), and from the input to the next frame after it
  * (`frame`, filled in later).
- * @typedef {{ input: number | null, work: number, explain: number, frame: number | null }} Timing
+ * @typedef {{ input: number | null, wait: number | null, work: number, explain: number, frame: number | null }} Timing
  */
 
 const DEFAULT_EXAMPLE = 'a000-09-geocoding-80-20-shift';
@@ -167,6 +168,7 @@ function explainNow() {
   /** @type {Timing} */
   const timing = {
     input: inputAt === null ? null : finished - inputAt,
+    wait: inputAt === null ? null : started - inputAt,
     work: lastCost,
     explain: explained - started,
     frame: null,

@@ -241,6 +241,21 @@ test('broken YAML: the finding is listed at its line and underlined there, messa
   const tooltip = page.locator('#editor .cm-tooltip-lint');
   await tooltip.waitFor({ timeout: 5000 });
   check((await tooltip.textContent()).length > 5, 'empty hover message');
+  // Columns are UTF-16 code units: after an emoji (two units, one character) the underline
+  // still starts on the very character the finding names.
+  const emoji = [
+    'apiVersion: networking.istio.io/v1',
+    'kind: ServiceEntry',
+    'metadata: {name: emoji, namespace: x}',
+    'spec:',
+    '  hosts: [a.example.com]',
+    '  ports: [{name: "😀", number: 80, protocol: HTTPX}]',
+    '  resolution: DNS',
+  ].join('\n');
+  await setEditorText(page, emoji);
+  const ranges = await page.locator('#editor .cm-lintRange-error').allTextContents();
+  check(ranges.some((r) => r.startsWith('HTTPX')), `underlines: ${JSON.stringify(ranges)}`);
+  await setEditorText(page, broken);
   // The finding's button moves the cursor there.
   await page.click(`#diagnostics li[data-code="MR0001"] button.ref`);
   const cursorLine = await page.evaluate(() => {
@@ -486,7 +501,7 @@ test('the diagram shows the path with weights and highlights the taken branch', 
     };
   });
   check(diagram.ns === 'http://www.w3.org/2000/svg', 'not SVG');
-  for (const label of ['app', 'sidecar', 'listener', 'ServiceEntry', 'VirtualService route', 'subset', 'endpoint']) {
+  for (const label of ['app', 'sidecar: http', 'listener', 'ServiceEntry', 'VirtualService route', 'subset', 'endpoint']) {
     check(diagram.labels.includes(label), `no ${label} node: ${diagram.labels}`);
   }
   check(diagram.weights.join(',') === '80%,20%', `weights: ${diagram.weights}`);
