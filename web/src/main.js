@@ -33,12 +33,13 @@ import { decodeState, encodeState } from './share.js';
  * @property {RequestDraft} request
  */
 /**
- * One explanation's timings (ms): from the first input event since the previous explanation to
- * the DOM updated (`input`, null for changes no event caused), the explain and render work alone
- * (`work`), the engine's part of it (`explain`), the time from the input to the work's start
- * (`wait`: the editor's own handling, a debounce), and from the input to the next frame after it
- * (`frame`, filled in later).
- * @typedef {{ input: number | null, wait: number | null, work: number, explain: number, frame: number | null }} Timing
+ * One explanation's timings (ms), each ending with the explanation in the DOM: from the first
+ * input event since the previous explanation (`input`, null for changes no event caused), from
+ * the first change of the editor or form (`change`: CodeMirror applies typed text at the next
+ * animation frame, so this is what the explanation adds to that frame), the explain and render
+ * work alone (`work`) and the engine's part of it (`explain`); and from the input to the next
+ * frame after the explanation (`frame`, filled in later).
+ * @typedef {{ input: number | null, change: number | null, work: number, explain: number, frame: number | null }} Timing
  */
 
 const DEFAULT_EXAMPLE = 'a000-09-geocoding-80-20-shift';
@@ -83,6 +84,9 @@ let painted = 0;
 /** @type {number | null} */
 let inputAt = null;
 let lastInputEvent = 0;
+/** The time of the first change since the last explanation (ms). */
+/** @type {number | null} */
+let changeAt = null;
 /** @type {Timing[]} */
 const timings = [];
 let explainTimer = 0;
@@ -100,6 +104,7 @@ function onInputEvent(event) {
 function changed() {
   const now = performance.now();
   if (inputAt === null) inputAt = now - lastInputEvent < 1000 ? lastInputEvent : now;
+  if (changeAt === null) changeAt = now;
   clearTimeout(explainTimer);
   stale = true;
   if (lastCost < IMMEDIATE_BELOW_MS) {
@@ -168,7 +173,7 @@ function explainNow() {
   /** @type {Timing} */
   const timing = {
     input: inputAt === null ? null : finished - inputAt,
-    wait: inputAt === null ? null : started - inputAt,
+    change: changeAt === null ? null : finished - changeAt,
     work: lastCost,
     explain: explained - started,
     frame: null,
@@ -182,6 +187,7 @@ function explainNow() {
     requestAnimationFrame(() => setTimeout(() => { timing.frame = performance.now() - since; }, 0));
   }
   inputAt = null;
+  changeAt = null;
   painted += 1;
   document.body.dataset.explained = String(painted);
   // The findings on the whole configuration follow in the next task, once the explanation is on

@@ -10,7 +10,7 @@ declare global {
     meshrouteModule?: Promise<WebAssembly.Module | null>;
     playground: Readonly<{
       state: () => State;
-      timings: () => { input: number | null; wait: number | null; work: number; explain: number; frame: number | null }[];
+      timings: () => { input: number | null; change: number | null; work: number; explain: number; frame: number | null }[];
     }>;
   }
 }
