@@ -42,7 +42,8 @@ export function renderSimulation(container, simulation) {
       ...endpoints.map((e) => bar(`${e.address}${e.port === null ? '' : `:${e.port}`}`, e.count, destination.count, 'endpoint')),
     );
   });
-  const sticky = simulation.clients
+  // Stickiness means something only when requests reach endpoints (not for local replies).
+  const sticky = simulation.clients && simulation.endpoints.length
     ? `${simulation.sticky_clients} of ${simulation.clients} callers stayed on one endpoint`
     : '';
   fill(

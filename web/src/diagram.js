@@ -52,7 +52,7 @@ function node(box, x, y) {
     svg('rect', { width: NODE_W, height: NODE_H, rx: 6 }),
     svg('text', { class: 'label', x: 10, y: 16 }, fit(box.label, 26)),
     svg('text', { class: 'main', x: 10, y: 34 }, fit(box.main, 18)),
-    box.detail ? svg('text', { class: 'detail', x: 10, y: 50 }, fit(box.detail, 24)) : null,
+    box.detail ? svg('text', { class: 'detail', x: 10, y: 50 }, fit(box.detail, 22)) : null,
   );
 }
 
@@ -105,7 +105,7 @@ function destinationBoxes(e) {
     return [{
       cluster: null,
       percent: null,
-      box: { label: 'local reply', main: status || 'connection closed', detail: e.outcome === 'blackhole' ? 'blocked (REGISTRY_ONLY)' : 'Envoy answers itself', taken: true, fail: true },
+      box: { label: 'local reply', main: status || 'connection closed', detail: e.outcome === 'blackhole' ? 'blocked: REGISTRY_ONLY' : 'Envoy answers itself', taken: true, fail: true },
     }];
   }
   return [{
@@ -119,6 +119,22 @@ function destinationBoxes(e) {
       fail: e.outcome === 'blackhole',
     },
   }];
+}
+
+/**
+ * The route column when no VirtualService governs the host: Istio's default route, or no route
+ * at all when no virtual host took the request (REGISTRY_ONLY's block_all, a 404) or it never
+ * reached HTTP routing.
+ * @param {BrowserExplanation} e
+ * @returns {Box}
+ */
+function routeWithoutVirtualService(e) {
+  const virtualHost = e.steps.find((s) => s.stage === 'virtual_host');
+  if (virtualHost?.outcome === 'fail') {
+    return { label: 'virtual host', main: 'none matched', detail: e.http_status ? `answers ${e.http_status}` : '', taken: true, fail: true };
+  }
+  if (!e.service_entry) return { label: 'route', main: 'none', detail: 'no registered host', taken: true, muted: true };
+  return { label: 'route', main: 'default route', detail: 'no VirtualService', taken: true, muted: true };
 }
 
 /**
@@ -158,7 +174,7 @@ export function renderDiagram(container, e, request, simulation) {
           taken: true,
           fail: vs.route === null,
         }
-      : { label: 'route', main: 'default route', detail: 'no VirtualService', taken: true, muted: true },
+      : routeWithoutVirtualService(e),
   ];
 
   const destinations = destinationBoxes(e);
