@@ -83,9 +83,9 @@ fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cd crates/core/fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run lint -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
 
-# The playground. Its tools are installed into .tools/ (ignored by git), once: wasm-pack, and a
-# wasm-bindgen-cli of exactly the wasm-bindgen version in Cargo.lock (its own lockfile asks for a
-# crate version the registry lacks, hence no --locked there). wasm-pack finds wasm-bindgen on PATH.
+# The playground. Its tool is installed into .tools/ (ignored by git), once: a wasm-bindgen-cli of
+# exactly the wasm-bindgen version in Cargo.lock (its own lockfile asks for a crate version the
+# registry lacks, hence no --locked there).
 TOOLS := $(CURDIR)/.tools
 export PATH := $(TOOLS)/bin:$(PATH)
 WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
@@ -96,17 +96,25 @@ web-tools: setup
 	if [ "$$($(TOOLS)/bin/wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$$want" ]; then \
 	  $(CARGO) install wasm-bindgen-cli --version "$$want" --root $(TOOLS); \
 	fi
-	@[ -x $(TOOLS)/bin/wasm-pack ] || $(CARGO) install wasm-pack --locked --root $(TOOLS)
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-# The deployable static folder is web/dist/ (ignored by git): web/pkg/ holds what wasm-pack and the
-# examples script generate, and web/scripts/build.mjs bundles src/ with CodeMirror (esbuild) and
+# The deployable static folder is web/dist/ (ignored by git): web/pkg/ holds what wasm-bindgen and
+# the examples script generate, and web/scripts/build.mjs bundles src/ with CodeMirror (esbuild) and
 # copies the page, the module and the examples next to the bundle.
+#
+# The module is built with the size-first `wasm-release` profile (Cargo.toml) and bound by
+# wasm-bindgen itself, not wasm-pack, because only wasm-bindgen's `--remove-name-section` drops the
+# function names (90 KB of the 530 KB gzipped module) while keeping the section that tells it which
+# Wasm features the module uses. wasm-opt is not run: its -Oz and -Os made the gzipped module 6%
+# bigger (its inlining; with inlining off it saved under 1%, as did -O1).
+WASM_TARGET_DIR = $(abspath $(or $(CARGO_TARGET_DIR),target))
 web: web-tools web/node_modules/.package-lock.json
-	wasm-pack --quiet build crates/meshroute-wasm --target web --release --no-pack --out-dir ../../web/pkg
+	$(CARGO) build -p meshroute-wasm --target wasm32-unknown-unknown --profile wasm-release --locked
+	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir web/pkg \
+	  $(WASM_TARGET_DIR)/wasm32-unknown-unknown/wasm-release/meshroute_wasm.wasm
 	node web/scripts/examples.mjs
 	node web/scripts/build.mjs
 
