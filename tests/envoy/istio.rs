@@ -243,7 +243,7 @@ pub(crate) fn generate(inputs: &Inputs<'_>) -> Result<Generated, String> {
                     .iter()
                     .any(|e| labels.iter().all(|(k, v)| e.get(k) == Some(v)));
             // istiod builds no cluster for a DNS subset that selects nothing (a 503 NC), but
-            // keeps STATIC ones with no endpoints (a 503 UH).
+            // keeps STATIC ones with no endpoints (a 503 UH): semantics §5.2, `buildCluster`.
             if !selects && s.resolution.starts_with("DNS") {
                 continue;
             }
@@ -396,20 +396,16 @@ impl Gen<'_> {
     ) -> Result<Value, String> {
         let mut hosts = Vec::new();
         for s in services {
-            // istiod also adds the absolute FQDN (`PILOT_ENABLE_ABSOLUTE_FQDN_VHOST_DOMAIN`, on by
-            // default; pilot/pkg/networking/core/httproute.go `GenerateAltVirtualHosts`).
-            let domains = vec![
-                s.host.clone(),
-                format!("{}:{port}", s.host),
-                format!("{}.", s.host),
-                format!("{}.:{port}", s.host),
-            ];
+            // Sidecar domains carry no port (the route configuration ignores the port in host
+            // matching) and include the absolute FQDN (`PILOT_ENABLE_ABSOLUTE_FQDN_VHOST_DOMAIN`,
+            // on by default): httproute.go `generateVirtualHostDomains`, `GenerateAltVirtualHosts`.
+            let domains = vec![s.host.clone(), format!("{}.", s.host)];
             let routes = match vs
                 .iter()
                 .find(|v| strs(v.get("spec").and_then(|s| s.get("hosts"))).contains(&s.host))
             {
                 Some(v) => {
-                    let routes = self.http_routes(v, port, s)?;
+                    let routes = self.http_routes(v, port)?;
                     if routes.is_empty() { vec![default_route(port, &s.host)] } else { routes }
                 }
                 None => vec![
@@ -441,7 +437,7 @@ impl Gen<'_> {
                     "access_log": self.access_log("http"),
                     // istiod serves routes by RDS, which does not require the clusters to exist:
                     // a route to a missing one is a 503 NC at request time, not a rejected update.
-                    "route_config": {"name": port.to_string(), "virtual_hosts": hosts, "validate_clusters": false},
+                    "route_config": {"name": port.to_string(), "virtual_hosts": hosts, "validate_clusters": false, "ignore_port_in_host_matching": true},
                     // Lets the suite's 64 KB header through (Envoy's default limit is 60 KB).
                     "max_request_headers_kb": 96,
                     "http_filters": [
@@ -456,7 +452,7 @@ impl Gen<'_> {
         }))
     }
 
-    fn http_routes(&self, vs: &Value, port: u32, service: &Service) -> Result<Vec<Value>, String> {
+    fn http_routes(&self, vs: &Value, port: u32) -> Result<Vec<Value>, String> {
         let spec = vs.get("spec").cloned().unwrap_or(Value::Null);
         let mut routes = Vec::new();
         for (index, http) in
@@ -483,7 +479,7 @@ impl Gen<'_> {
                 .get("name")
                 .and_then(Value::as_str)
                 .map_or_else(|| format!("http[{index}]"), str::to_string);
-            let action = self.http_action(http, port, service)?;
+            let action = self.http_action(http, port)?;
             let matches: Vec<Value> =
                 http.get("match").and_then(Value::as_array).cloned().unwrap_or_default();
             if matches.is_empty() {
@@ -502,7 +498,7 @@ impl Gen<'_> {
         Ok(routes)
     }
 
-    fn http_action(&self, http: &Value, port: u32, service: &Service) -> Result<Value, String> {
+    fn http_action(&self, http: &Value, port: u32) -> Result<Value, String> {
         if let Some(direct) = http.get("directResponse") {
             let status = direct.get("status").and_then(Value::as_u64).unwrap_or(200);
             let body = direct
@@ -538,28 +534,27 @@ impl Gen<'_> {
         for d in http.get("route").and_then(Value::as_array).into_iter().flatten() {
             let weight = d.get("weight").and_then(Value::as_i64).unwrap_or(0);
             destinations
-                .push((self.destination_cluster(d.get("destination"), port, service)?, weight));
+                .push((self.destination_cluster(d.get("destination"), port, false)?, weight));
         }
-        let total: i64 = destinations.iter().map(|(_, w)| w).sum();
         let kept: Vec<&(String, i64)> =
             destinations.iter().filter(|(_, w)| destinations.len() == 1 || *w > 0).collect();
         Ok(match kept.as_slice() {
             [] => return Err("HTTP route without destinations".into()),
             [(cluster, _)] => json!({"route": {"cluster": cluster, "timeout": "0s"}}),
             many => {
-                let _ = total;
                 json!({"route": {"timeout": "0s", "weighted_clusters": {"clusters": many.iter().map(|(c, w)| json!({"name": c, "weight": w})).collect::<Vec<_>>()}}})
             }
         })
     }
 
-    /// Istio's destination → cluster: the given port, else the service's only port, else the
-    /// listener's port.
+    /// Istio's destination → cluster (semantics §6.3): the given port; else, for TLS and TCP
+    /// routes, which look the host up in the registry, the destination service's only port;
+    /// else the listener's port.
     fn destination_cluster(
         &self,
         destination: Option<&Value>,
         port: u32,
-        _service: &Service,
+        l4: bool,
     ) -> Result<String, String> {
         let destination = destination.ok_or("route without destination")?;
         let host =
@@ -573,8 +568,11 @@ impl Gen<'_> {
             .and_then(|p| p.get("number"))
             .and_then(Value::as_u64)
             .map(|n| n as u32);
-        let port = number.unwrap_or(port);
-        Ok(cluster_name(port, subset, host))
+        let only_port = match self.ports_of.get(host) {
+            Some(ports) if l4 && ports.len() == 1 => ports.first().copied(),
+            _ => None,
+        };
+        Ok(cluster_name(number.or(only_port).unwrap_or(port), subset, host))
     }
 
     fn l4_listeners(
@@ -673,26 +671,7 @@ impl Gen<'_> {
         let mut out = Vec::new();
         for d in route.get("route").and_then(Value::as_array).into_iter().flatten() {
             let weight = d.get("weight").and_then(Value::as_u64).unwrap_or(0) as u32;
-            let mut cluster = self.destination_cluster(d.get("destination"), port, service)?;
-            let named_port = d.get("destination").and_then(|x| x.get("port")).is_some();
-            let host = d
-                .get("destination")
-                .and_then(|x| x.get("host"))
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if let (false, Some(ports)) = (named_port, self.ports_of.get(host)) {
-                // tcp/tls routes look the destination up in the registry: one port is the port.
-                if ports.len() == 1 {
-                    let only = ports.iter().next().copied().unwrap_or(port);
-                    let subset = d
-                        .get("destination")
-                        .and_then(|x| x.get("subset"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
-                    cluster = cluster_name(only, subset, host);
-                }
-            }
-            out.push((cluster, weight));
+            out.push((self.destination_cluster(d.get("destination"), port, true)?, weight));
         }
         let many = out.len() > 1;
         out.retain(|(_, w)| !many || *w > 0);

@@ -162,11 +162,9 @@ impl Suite {
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let upstreams = Upstreams::start(UPSTREAMS).map_err(|e| e.to_string())?;
         let outbound_port = net::free_port().map_err(|e| e.to_string())?;
-        let discovery = |name: &str| {
-            json!({"version_info": "0", "resources": []}).to_string().pipe(|t| (dir.join(name), t))
-        };
-        for (path, text) in [discovery("lds.json"), discovery("cds.json")] {
-            net::replace_file(&path, &text).map_err(|e| e.to_string())?;
+        let empty = json!({"version_info": "0", "resources": []}).to_string();
+        for name in ["lds.json", "cds.json"] {
+            net::replace_file(&dir.join(name), &empty).map_err(|e| e.to_string())?;
         }
         let source = |name: &str| json!({"path_config_source": {"path": dir.join(name), "watched_directory": {"path": dir}}, "resource_api_version": "V3"});
         let bootstrap = json!({
@@ -186,10 +184,8 @@ impl Suite {
     }
 
     /// Pushes clusters then listeners and waits until Envoy accepted (true) or rejected them.
+    /// `configure` has checked that every cluster with an endpoint gets an upstream.
     fn push(&mut self, generated: &istio::Generated) -> Result<bool, String> {
-        if generated.upstreams.len() > UPSTREAMS {
-            return Err("more clusters than loopback upstreams".into());
-        }
         let mut port_of = BTreeMap::new();
         if let Ok(mut names) = self.upstreams.names.lock() {
             for (index, cluster) in generated.upstreams.iter().enumerate() {
@@ -324,11 +320,33 @@ impl Suite {
         if let Some(policy) = request.outbound_policy {
             plugin["outbound_traffic_policy"] = json!(policy.as_str());
         }
+        match self.configure(&docs, &request.namespace, registry_only, &plugin)? {
+            Err(reason) => return Ok(Run::Skipped(reason)),
+            Ok(false) => return Err("Envoy rejected the generated listeners".into()),
+            Ok(true) => {}
+        }
+        let mesh = build_mesh(case.config);
+        let (destination, source) = addresses(&request);
+        let sent = send(self.outbound_port, &request, destination, source)?;
+        let logged = self.next_log()?;
+        check(&mesh, &request, destination, &sent, &logged)?;
+        Ok(Run::Passed)
+    }
+
+    /// Generates the configuration for `docs` and pushes it: `Ok(Err(reason))` when the
+    /// generator cannot express it on loopback, else whether Envoy accepted it.
+    fn configure(
+        &mut self,
+        docs: &[Value],
+        namespace: &str,
+        registry_only: bool,
+        plugin: &Value,
+    ) -> Result<Result<bool, String>, String> {
         let plugin = plugin.to_string();
         let access_log = self.dir.join("access.log").display().to_string();
         let inputs = istio::Inputs {
-            documents: &docs,
-            namespace: &request.namespace,
+            documents: docs,
+            namespace,
             registry_only,
             plugin_config: &plugin,
             wasm_path: &self.wasm,
@@ -337,29 +355,14 @@ impl Suite {
         };
         let generated = match istio::generate(&inputs) {
             Ok(generated) => generated,
-            Err(reason) => return Ok(Run::Skipped(reason)),
+            Err(reason) => return Ok(Err(reason)),
         };
         if generated.upstreams.len() > UPSTREAMS {
-            return skip("more clusters than loopback upstreams");
+            return Ok(Err("more clusters than loopback upstreams".into()));
         }
-        if !self.push(&generated)? {
-            return Err("Envoy rejected the generated listeners".into());
-        }
-        let mesh = build_mesh(case.config);
-        let (destination, source) = addresses(&request);
-        let sent = send(self.outbound_port, &request, destination, source)?;
-        let logged = self.next_log()?;
-        check(&mesh, &request, destination, source, &sent, &logged)?;
-        Ok(Run::Passed)
+        self.push(&generated).map(Ok)
     }
 }
-
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
-    }
-}
-impl<T> Pipe for T {}
 
 fn addresses(request: &Request) -> (SocketAddr, SocketAddr) {
     let ip =
@@ -406,15 +409,9 @@ fn send(
 }
 
 /// What the filter computes for what Envoy showed it, computed here natively.
-fn native_view(
-    mesh: &Mesh,
-    request: &Request,
-    destination: SocketAddr,
-    source: SocketAddr,
-    kind: &str,
-) -> Request {
+fn native_view(mesh: &Mesh, request: &Request, destination: SocketAddr, kind: &str) -> Request {
     let settings = Settings { outbound_policy: request.outbound_policy, ..Settings::default() };
-    let downstream = Downstream { destination: Some(destination), source: Some(source) };
+    let downstream = Downstream { destination: Some(destination) };
     if kind == "http" {
         let wanted = mesh.routing_header_names();
         let headers = request
@@ -448,17 +445,19 @@ fn check(
     mesh: &Mesh,
     request: &Request,
     destination: SocketAddr,
-    source: SocketAddr,
     sent: &[u8],
     logged: &Logged,
 ) -> Result<(), String> {
-    let view = native_view(mesh, request, destination, source, &logged.kind);
+    let view = native_view(mesh, request, destination, &logged.kind);
     let classification = mesh.classify(&view);
-    let expected: BTreeMap<String, String> =
-        tags::filter_state(&classification, adapt::requested_host(&view).as_deref())
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+    let expected: BTreeMap<String, String> = tags::filter_state(
+        &classification,
+        tags::entry_name(&classification).as_deref(),
+        adapt::requested_host(&view).as_deref(),
+    )
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
     if expected != logged.tags {
         return Err(format!("filter state {:?}, the core says {:?}", logged.tags, expected));
     }
@@ -546,19 +545,7 @@ fn load(suite: &mut Suite, resources: &str, extra: Value) -> Result<bool, String
     if let (Some(p), Some(e)) = (plugin.as_object_mut(), extra.as_object()) {
         p.extend(e.clone());
     }
-    let plugin = plugin.to_string();
-    let access_log = suite.dir.join("access.log").display().to_string();
-    let inputs = istio::Inputs {
-        documents: &docs,
-        namespace: "default",
-        registry_only: false,
-        plugin_config: &plugin,
-        wasm_path: &suite.wasm,
-        access_log: &access_log,
-        outbound_port: suite.outbound_port,
-    };
-    let generated = istio::generate(&inputs)?;
-    suite.push(&generated)
+    suite.configure(&docs, "default", false, &plugin)?
 }
 
 fn raw_http(suite: &mut Suite, port: u16, head: &[u8]) -> Result<(String, Logged), String> {

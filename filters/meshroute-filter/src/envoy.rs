@@ -141,7 +141,6 @@ fn downstream() -> Downstream {
     Downstream {
         destination: abi::property(&["destination", "address"])
             .and_then(|a| request::parse_address(&a)),
-        source: abi::property(&["source", "address"]).and_then(|a| request::parse_address(&a)),
     }
 }
 
@@ -155,18 +154,19 @@ impl Tagger {
         let settings = &active.loaded.settings;
         let classification = active.loaded.mesh.classify(&request);
         let requested = request::requested_host(&request);
+        let entry = tags::entry_name(&classification);
         if settings.outputs.filter_state {
-            for (key, value) in tags::filter_state(&classification, requested.as_deref()) {
+            let values =
+                tags::filter_state(&classification, entry.as_deref(), requested.as_deref());
+            for (key, value) in values {
                 abi::set_property(key, value.as_bytes());
             }
         }
         if settings.outputs.metrics {
-            match &classification.service_entry {
-                Some(entry) => count(tags::service_entry_counter(
-                    traffic,
-                    &format!("{}/{}", entry.namespace, entry.name),
-                    classification.outcome,
-                )),
+            match &entry {
+                Some(entry) => {
+                    count(tags::service_entry_counter(traffic, entry, classification.outcome))
+                }
                 None => {
                     let host = requested.as_deref().unwrap_or("unknown");
                     let cap = settings.max_unregistered_hosts;
@@ -182,16 +182,13 @@ impl Tagger {
         if traffic == Traffic::Requests && settings.outputs.header {
             // The application's own copy goes first, so the upstream can trust ours.
             abi::remove_request_header(&settings.header_name);
-            if let Some(entry) = &classification.service_entry {
-                abi::set_request_header(
-                    &settings.header_name,
-                    &format!("{}/{}", entry.namespace, entry.name),
-                );
+            if let Some(entry) = &entry {
+                abi::set_request_header(&settings.header_name, entry);
             }
         }
         self.prediction = Some(Prediction {
             outcome: classification.outcome,
-            cluster: classification.cluster.clone(),
+            cluster: classification.cluster,
             routed_by_vs: classification.virtual_service.is_some(),
             request,
         });

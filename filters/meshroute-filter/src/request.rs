@@ -9,13 +9,13 @@ use meshroute_core::engine::{Request, RequestProtocol};
 
 use crate::config::Settings;
 
-/// What the listener knows about the downstream connection, read once per request.
+/// What the listener knows about the downstream connection. Only the original destination:
+/// `classify` never looks at the source address (only consistent hashing does, in `explain`),
+/// so the filter does not pay a host call per request to read it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Downstream {
     /// `destination.address`: on an outbound sidecar listener, the address the app dialled.
     pub destination: Option<SocketAddr>,
-    /// `source.address`: the calling pod.
-    pub source: Option<SocketAddr>,
 }
 
 /// Reads an `ip:port` property value (`10.0.0.1:443`, `[2001:db8::1]:443`).
@@ -37,18 +37,14 @@ fn text(bytes: &[u8], max: usize) -> String {
 }
 
 fn base(settings: &Settings, namespace: &str, downstream: &Downstream) -> Request {
-    let mut request = Request {
+    Request {
         namespace: namespace.to_string(),
         dest_ip: downstream.destination.map(|a| a.ip()),
         port: downstream.destination.map(|a| u32::from(a.port())),
         outbound_policy: settings.outbound_policy,
         dns_capture: settings.dns_capture,
         ..Request::default()
-    };
-    if let Some(source) = downstream.source {
-        request.source_ip = source.ip();
     }
-    request
 }
 
 /// An HTTP request as the HTTP filter sees it at request headers. `headers` are the request's
@@ -206,16 +202,12 @@ mod tests {
 
     #[test]
     fn connection_without_sni_is_tcp_with_the_original_destination() {
-        let downstream = Downstream {
-            destination: parse_address(b"10.1.2.3:3306"),
-            source: parse_address(b"10.0.0.9:5555"),
-        };
+        let downstream = Downstream { destination: parse_address(b"10.1.2.3:3306") };
         let request = connection_request(&Settings::default(), "shop", &downstream, Some(b""));
         assert_eq!(request.protocol, RequestProtocol::Tcp);
         assert_eq!(request.host, None);
         assert_eq!(request.port, Some(3306));
         assert_eq!(request.dest_ip, Some("10.1.2.3".parse().unwrap()));
-        assert_eq!(request.source_ip, "10.0.0.9".parse::<IpAddr>().unwrap());
         let tls =
             connection_request(&Settings::default(), "shop", &downstream, Some(b"db.example.com"));
         assert_eq!(tls.protocol, RequestProtocol::Tls);

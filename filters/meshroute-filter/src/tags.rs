@@ -23,22 +23,29 @@ pub const SUBSET: &str = "meshroute.subset";
 pub const KEYS: [&str; 9] =
     [OUTCOME, SERVICE_ENTRY, HOST, LOCATION, RESOLUTION, CLUSTER, VIRTUAL_SERVICE, ROUTE, SUBSET];
 
-/// The filter-state values for one classification. `requested_host` is what the application
-/// asked for; it fills `meshroute.host` when no ServiceEntry matched, so unregistered egress is
-/// visible by name.
+/// `namespace/name` of the matched ServiceEntry: the value of the filter state, the counter's
+/// tag and the optional header, so the filter formats it once per request.
+pub fn entry_name(classification: &Classification<'_>) -> Option<String> {
+    classification.service_entry.map(|entry| format!("{}/{}", entry.namespace, entry.name))
+}
+
+/// The filter-state values for one classification, `entry_name` being [`entry_name`]'s answer.
+/// `requested_host` is what the application asked for; it fills `meshroute.host` when no
+/// ServiceEntry matched, so unregistered egress is visible by name.
 pub fn filter_state(
     classification: &Classification<'_>,
+    entry_name: Option<&str>,
     requested_host: Option<&str>,
 ) -> Vec<(&'static str, String)> {
     let mut out = vec![(OUTCOME, classification.outcome.as_str().to_string())];
-    match &classification.service_entry {
-        Some(entry) => {
-            out.push((SERVICE_ENTRY, format!("{}/{}", entry.namespace, entry.name)));
+    match (&classification.service_entry, entry_name) {
+        (Some(entry), Some(name)) => {
+            out.push((SERVICE_ENTRY, name.to_string()));
             out.push((HOST, entry.host.to_string()));
             out.push((LOCATION, entry.location.to_string()));
             out.push((RESOLUTION, entry.resolution.to_string()));
         }
-        None => {
+        _ => {
             if let Some(host) = requested_host {
                 out.push((HOST, host.to_string()));
             }
