@@ -167,7 +167,7 @@ impl Diagnostic {
 
 /// Orders diagnostics by position in the input, then by code, so every face prints them alike.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| {
+    crate::sort::sort_by(diagnostics, |a, b| {
         let key = |d: &Diagnostic| d.location.map(|loc| (loc.source, loc.span.start, loc.span.end));
         key(a)
             .is_none()

@@ -12,6 +12,8 @@ pub mod hash;
 pub mod host;
 pub mod load;
 pub mod protocol;
+mod re2;
+mod sort;
 pub mod text;
 pub mod validate;
 pub mod yaml;

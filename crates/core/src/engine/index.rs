@@ -127,7 +127,7 @@ impl ExportTo {
             .iter()
             .map(|value| if *value == "." { own.to_string() } else { value.to_string() })
             .collect();
-        namespaces.sort();
+        crate::sort::sort(&mut namespaces);
         namespaces.dedup();
         ExportTo::Namespaces(namespaces)
     }
@@ -536,7 +536,7 @@ impl Mesh {
         }
         // Envoy picks the most specific prefix range first; a stable sort keeps age order among
         // equal prefixes.
-        self.cidr_services.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+        crate::sort::sort_by_key(&mut self.cidr_services, |entry| std::cmp::Reverse(entry.1));
     }
 
     fn index_virtual_services(&mut self, config: &Config, mesh_export: Option<&[String]>) {
@@ -712,7 +712,7 @@ fn of_kind<G: Ord>(
         .filter(|(_, res)| !res.decode_failed && keep(&res.spec))
         .map(|(index, _)| index)
         .collect();
-    order.sort_by_key(|&index| {
+    crate::sort::sort_by_key(&mut order, |&index| {
         let res = &config.resources[index];
         (group(&res.spec), res.age_key())
     });

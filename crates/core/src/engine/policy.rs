@@ -457,7 +457,7 @@ impl<'m> Eval<'m> {
                 if values.is_empty() {
                     None
                 } else {
-                    values.sort_unstable();
+                    crate::sort::sort(&mut values);
                     Some(values.concat())
                 }
             }

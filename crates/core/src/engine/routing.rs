@@ -123,7 +123,7 @@ impl Mesh {
             let key = (res.kind.as_str(), res.namespace.value.clone(), res.name.value.clone());
             picked.extend(self.lint_by_resource.get(&key).into_iter().flatten());
         }
-        picked.sort_unstable();
+        crate::sort::sort(&mut picked);
         picked.dedup();
         eval.out.diagnostics = picked.into_iter().map(|index| self.lint[index].clone()).collect();
         eval.out
@@ -193,7 +193,7 @@ impl Mesh {
             .flat_map(|headers| headers.iter().map(|(name, _)| name.value.to_ascii_lowercase()))
             .filter(|name| !name.starts_with(':') && name != "host")
             .collect();
-        names.sort_unstable();
+        crate::sort::sort(&mut names);
         names.dedup();
         names
     }
@@ -1399,7 +1399,10 @@ impl<'m> Eval<'m> {
             };
             let summary = listed
                 .iter()
-                .map(|d| format!("{} weight {} ({:.1}%)", d.cluster, d.weight, d.percent))
+                .map(|d| {
+                    let percent = crate::text::decimal(d.percent, 1, false);
+                    format!("{} weight {} ({percent}%)", d.cluster, d.weight)
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             self.trace.step("destination", StepOutcome::Info, || {
@@ -1931,10 +1934,10 @@ impl Mesh {
         if let Some(suffix) = service.host_key.strip_prefix('*') {
             ids.extend(self.vs_under_wildcard.get(suffix).into_iter().flatten());
         }
-        ids.sort_unstable();
+        crate::sort::sort(&mut ids);
         ids.dedup();
         ids.retain(|&vs| self.vs_usable(vs, proxy));
-        ids.sort_by_key(|&vs| self.vs_order_key(vs, proxy.namespace));
+        crate::sort::sort_by_key(&mut ids, |&vs| self.vs_order_key(vs, proxy.namespace));
         ids
     }
 }

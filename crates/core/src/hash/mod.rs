@@ -286,7 +286,7 @@ impl Ring {
         }
         // Envoy sorts by hash alone with an unstable sort, so equal hashes (only possible when two
         // hosts share a hash key) have no defined order there; a stable sort keeps insertion order.
-        entries.sort_by_key(|entry| entry.hash);
+        crate::sort::sort_by_key(&mut entries, |entry| entry.hash);
         Ok(Self { entries })
     }
 
@@ -378,7 +378,7 @@ impl MaglevTable {
         // It sorts (key, host pointer, weight) tuples, so hosts sharing a key are ordered by
         // pointer there; a stable sort by key keeps input order instead.
         let mut order: Vec<usize> = (0..hosts.len()).collect();
-        order.sort_by(|&a, &b| hosts[a].hash_key.cmp(hosts[b].hash_key));
+        crate::sort::sort_by(&mut order, |&a, &b| hosts[a].hash_key.cmp(hosts[b].hash_key));
         let mut entries: Vec<TableBuildEntry> = order
             .into_iter()
             .map(|index| {

@@ -1150,7 +1150,10 @@ fn warmup_configuration(
                 &values::PERCENT_OUT_OF_RANGE,
                 percent.span,
                 path.field("minimumPercent").to_string(),
-                format!("`minimumPercent` {} is not a percentage from 0 to 100", percent.value),
+                format!(
+                    "`minimumPercent` {} is not a percentage from 0 to 100",
+                    crate::text::decimal(percent.value, 9, true)
+                ),
             );
         }
     }
@@ -1448,7 +1451,7 @@ fn at_most_one(ctx: &mut Ctx<'_>, fields: &[(&str, Option<Span>)], path: Path<'_
         return;
     }
     let mut ordered: Vec<(&str, Option<Span>)> = fields.to_vec();
-    ordered.sort_by_key(|(_, span)| span.map(|span| span.start));
+    crate::sort::sort_by_key(&mut ordered, |(_, span)| span.map(|span| span.start));
     check_at_most_one(ctx, &ordered, &path.to_string());
 }
 

@@ -284,7 +284,7 @@ fn lint_virtual_services(
         .filter(|(res, spec)| !res.decode_failed && applies_to_mesh(spec))
         .collect();
     // istiod settles conflicts oldest first; input order stands in for missing timestamps.
-    services.sort_by_key(|(res, _)| res.age_key());
+    crate::sort::sort_by_key(&mut services, |(res, _)| res.age_key());
     let mut first_by_host: HashMap<String, (&Resource, Option<Vec<String>>)> = HashMap::new();
     for (resource, spec) in services {
         let namespace = resource.namespace.value.as_str();

@@ -1,12 +1,12 @@
 //! Checks shared by the HTTP, TLS and TCP routes of a VirtualService: destinations, gateway
 //! names, string matches and regexes, header names and values.
 
-use super::re2;
 use crate::api::{Destination, Headers, StringMatch};
 use crate::decode::{Map, Spanned};
 use crate::diagnostics::codes::values;
 use crate::diagnostics::codes::virtual_service as codes;
 use crate::host;
+use crate::re2::check as re2;
 use crate::text::Span;
 use crate::validate::{Ctx, check_at_most_one, is_istio_dns_label, parse_ip, span_of};
 

@@ -3,13 +3,12 @@
 //! The top-level rules (delegates, gateway binding, hosts, exportTo) live here. HTTP routes are
 //! in [`http`], with their policies and actions (CORS, fault, mirror, redirect, direct response,
 //! retries, rewrite) in [`policies`]; TLS and TCP routes are in [`l4`], the checks they share in
-//! [`checks`], the unreachable-rule analysis in [`unreachable`] and the RE2 check in [`re2`].
+//! [`checks`], the unreachable-rule analysis in [`unreachable`] and the RE2 check in [`crate::re2::check`].
 
 mod checks;
 mod http;
 mod l4;
 mod policies;
-mod re2;
 mod unreachable;
 
 use super::{Ctx, ExportToKind, check_export_to, parse_ip};

@@ -158,7 +158,7 @@ fn put_map<T>(
 ) {
     let Some(map) = map.as_ref().filter(|map| !map.value.is_empty()) else { return };
     let mut entries: Vec<_> = map.value.iter().collect();
-    entries.sort_by(|a, b| a.0.value.cmp(&b.0.value));
+    crate::sort::sort_by(&mut entries, |a, b| a.0.value.cmp(&b.0.value));
     let _ = write!(key, "{tag}{}{{", entries.len());
     for (name, item) in entries {
         put(key, 'k', &name.value);

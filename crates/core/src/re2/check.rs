@@ -2,8 +2,8 @@
 //!
 //! istiod validates every VirtualService regex with Go's `regexp` package (`validateStringRegexp`),
 //! so "valid" here means "Go's `regexp/syntax` parser with Perl flags accepts it". We do not
-//! build an automaton, we only walk the grammar, which keeps the core small (no regex crate, no
-//! Unicode tables) and lets us follow Go where Rust's `regex-syntax` would differ:
+//! build anything here, we only walk the grammar, which lets us report Go's reasons and follow Go
+//! where Rust's `regex-syntax` would differ (the matcher in [`super::parse`] trusts this check):
 //!
 //! - `\Q...\E` quoting, octal escapes (`\12`), `(?)` and `\pN`-style one-letter classes are Go
 //!   syntax that `regex-syntax` rejects or reads differently; we accept them like Go.
@@ -194,7 +194,7 @@ fn repeat(
 
 /// Go's `parseRepeat`: `{n}`, `{n,}` or `{n,m}` without leading zeros; `None` when the text is not
 /// a count (the brace is then a literal). Counts of 10^8 and more come back as -1.
-fn parse_repeat(text: &str) -> Option<(i64, i64, &str)> {
+pub(super) fn parse_repeat(text: &str) -> Option<(i64, i64, &str)> {
     let rest = text.strip_prefix('{')?;
     let (min, rest) = parse_int(rest)?;
     let (max, rest) = match rest.strip_prefix(',') {
@@ -394,7 +394,7 @@ fn parse_unicode_class(text: &str) -> Result<Option<&str>, Re2Error> {
         None => (text, "", ""),
     };
     let name = name.strip_prefix('^').unwrap_or(name);
-    if is_unicode_class_name(name) {
+    if super::unicode::is_class_name(name) {
         Ok(Some(rest))
     } else {
         Err(error(INVALID_CHAR_RANGE, sequence))
@@ -446,7 +446,7 @@ fn parse_class(text: &str) -> Result<&str, Re2Error> {
 }
 
 /// One class member: an escaped or plain character, as a code point for range checks.
-fn parse_class_char<'t>(text: &'t str, whole: &str) -> Result<(u32, &'t str), Re2Error> {
+pub(super) fn parse_class_char<'t>(text: &'t str, whole: &str) -> Result<(u32, &'t str), Re2Error> {
     let Some(ch) = text.chars().next() else {
         return Err(error(MISSING_BRACKET, whole));
     };
@@ -480,260 +480,6 @@ fn is_posix_class(name: &str) -> bool {
     ];
     NAMES.contains(&name.strip_prefix('^').unwrap_or(name))
 }
-
-/// Go's `unicodeTable` lookup: `Any`, `Assigned`, `ASCII`, general categories and their long
-/// aliases (`Letter`, `Uppercase_Letter`), and scripts. Go canonicalizes names (first letter upper
-/// case, the rest lower case, `_`, `-` and spaces dropped) before the category lookup.
-fn is_unicode_class_name(name: &str) -> bool {
-    const CATEGORIES: &[&str] = &[
-        "C", "Cc", "Cf", "Cn", "Co", "Cs", "L", "Lc", "Ll", "Lm", "Lo", "Lt", "Lu", "M", "Mc",
-        "Me", "Mn", "N", "Nd", "Nl", "No", "P", "Pc", "Pd", "Pe", "Pf", "Pi", "Po", "Ps", "S",
-        "Sc", "Sk", "Sm", "So", "Z", "Zl", "Zp", "Zs", "Any", "Assigned", "Ascii",
-    ];
-    const CATEGORY_ALIASES: &[&str] = &[
-        "Casedletter",
-        "Closepunctuation",
-        "Combiningmark",
-        "Connectorpunctuation",
-        "Control",
-        "Currencysymbol",
-        "Dashpunctuation",
-        "Decimalnumber",
-        "Enclosingmark",
-        "Finalpunctuation",
-        "Format",
-        "Initialpunctuation",
-        "Letter",
-        "Letternumber",
-        "Lineseparator",
-        "Lowercaseletter",
-        "Mark",
-        "Mathsymbol",
-        "Modifierletter",
-        "Modifiersymbol",
-        "Nonspacingmark",
-        "Number",
-        "Openpunctuation",
-        "Other",
-        "Otherletter",
-        "Othernumber",
-        "Otherpunctuation",
-        "Othersymbol",
-        "Paragraphseparator",
-        "Privateuse",
-        "Punctuation",
-        "Separator",
-        "Spaceseparator",
-        "Spacingmark",
-        "Surrogate",
-        "Symbol",
-        "Titlecaseletter",
-        "Unassigned",
-        "Uppercaseletter",
-        "Cntrl",
-        "Digit",
-        "Punct",
-    ];
-    let canonical = canonical_name(name);
-    if CATEGORIES.contains(&canonical.as_str()) || CATEGORY_ALIASES.contains(&canonical.as_str()) {
-        return true;
-    }
-    SCRIPTS
-        .iter()
-        .any(|script| script.eq_ignore_ascii_case(name) || canonical_name(script) == canonical)
-}
-
-/// Go's `canonicalName`: first letter upper case, the rest lower case, `_`, `-` and space dropped.
-fn canonical_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for ch in name.chars().filter(|ch| !matches!(ch, '_' | '-' | ' ')) {
-        if out.is_empty() {
-            out.push(ch.to_ascii_uppercase());
-        } else {
-            out.push(ch.to_ascii_lowercase());
-        }
-    }
-    out
-}
-
-/// Unicode script names as Go's `unicode.Scripts` spells them (Unicode 15 to 17).
-const SCRIPTS: &[&str] = &[
-    "Adlam",
-    "Ahom",
-    "Anatolian_Hieroglyphs",
-    "Arabic",
-    "Armenian",
-    "Avestan",
-    "Balinese",
-    "Bamum",
-    "Bassa_Vah",
-    "Batak",
-    "Bengali",
-    "Beria_Erfe",
-    "Bhaiksuki",
-    "Bopomofo",
-    "Brahmi",
-    "Braille",
-    "Buginese",
-    "Buhid",
-    "Canadian_Aboriginal",
-    "Carian",
-    "Caucasian_Albanian",
-    "Chakma",
-    "Cham",
-    "Cherokee",
-    "Chisoi",
-    "Chorasmian",
-    "Common",
-    "Coptic",
-    "Cuneiform",
-    "Cypriot",
-    "Cypro_Minoan",
-    "Cyrillic",
-    "Deseret",
-    "Devanagari",
-    "Dives_Akuru",
-    "Dogra",
-    "Duployan",
-    "Egyptian_Hieroglyphs",
-    "Elbasan",
-    "Elymaic",
-    "Ethiopic",
-    "Garay",
-    "Georgian",
-    "Glagolitic",
-    "Gothic",
-    "Grantha",
-    "Greek",
-    "Gujarati",
-    "Gunjala_Gondi",
-    "Gurmukhi",
-    "Gurung_Khema",
-    "Han",
-    "Hangul",
-    "Hanifi_Rohingya",
-    "Hanunoo",
-    "Hatran",
-    "Hebrew",
-    "Hiragana",
-    "Imperial_Aramaic",
-    "Inherited",
-    "Inscriptional_Pahlavi",
-    "Inscriptional_Parthian",
-    "Javanese",
-    "Kaithi",
-    "Kannada",
-    "Katakana",
-    "Kawi",
-    "Kayah_Li",
-    "Kharoshthi",
-    "Khitan_Small_Script",
-    "Khmer",
-    "Khojki",
-    "Khudawadi",
-    "Kirat_Rai",
-    "Lao",
-    "Latin",
-    "Lepcha",
-    "Limbu",
-    "Linear_A",
-    "Linear_B",
-    "Lisu",
-    "Lycian",
-    "Lydian",
-    "Mahajani",
-    "Makasar",
-    "Malayalam",
-    "Mandaic",
-    "Manichaean",
-    "Marchen",
-    "Masaram_Gondi",
-    "Medefaidrin",
-    "Meetei_Mayek",
-    "Mende_Kikakui",
-    "Meroitic_Cursive",
-    "Meroitic_Hieroglyphs",
-    "Miao",
-    "Modi",
-    "Mongolian",
-    "Mro",
-    "Multani",
-    "Myanmar",
-    "Nabataean",
-    "Nag_Mundari",
-    "Nandinagari",
-    "New_Tai_Lue",
-    "Newa",
-    "Nko",
-    "Nushu",
-    "Nyiakeng_Puachue_Hmong",
-    "Ogham",
-    "Ol_Chiki",
-    "Ol_Onal",
-    "Old_Hungarian",
-    "Old_Italic",
-    "Old_North_Arabian",
-    "Old_Permic",
-    "Old_Persian",
-    "Old_Sogdian",
-    "Old_South_Arabian",
-    "Old_Turkic",
-    "Old_Uyghur",
-    "Oriya",
-    "Osage",
-    "Osmanya",
-    "Pahawh_Hmong",
-    "Palmyrene",
-    "Pau_Cin_Hau",
-    "Phags_Pa",
-    "Phoenician",
-    "Psalter_Pahlavi",
-    "Rejang",
-    "Runic",
-    "Samaritan",
-    "Saurashtra",
-    "Sharada",
-    "Shavian",
-    "Siddham",
-    "Sidetic",
-    "SignWriting",
-    "Sinhala",
-    "Sogdian",
-    "Sora_Sompeng",
-    "Soyombo",
-    "Sundanese",
-    "Sunuwar",
-    "Syloti_Nagri",
-    "Syriac",
-    "Tagalog",
-    "Tagbanwa",
-    "Tai_Le",
-    "Tai_Tham",
-    "Tai_Viet",
-    "Tai_Yo",
-    "Takri",
-    "Tamil",
-    "Tangsa",
-    "Tangut",
-    "Telugu",
-    "Thaana",
-    "Thai",
-    "Tibetan",
-    "Tifinagh",
-    "Tirhuta",
-    "Todhri",
-    "Tolong_Siki",
-    "Toto",
-    "Tulu_Tigalari",
-    "Ugaritic",
-    "Vai",
-    "Vithkuqi",
-    "Wancho",
-    "Warang_Citi",
-    "Yezidi",
-    "Yi",
-    "Zanabazar_Square",
-];
 
 #[cfg(test)]
 mod tests {
