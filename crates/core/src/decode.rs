@@ -214,10 +214,22 @@ impl<'a> Decoder<'a> {
         if node.is_null() {
             return None;
         }
-        self.path.push(PathSeg::Field(name));
+        self.enter(PathSeg::Field(name));
         let value = T::decode(node, self);
-        self.path.pop();
+        self.leave();
         value.map(|value| Spanned::new(value, node.span))
+    }
+
+    // `field` and `with_seg` are instantiated once per decoded type (about a hundred); keeping
+    // the path bookkeeping out of line keeps each copy small in the browser module and filter.
+    #[inline(never)]
+    fn enter(&mut self, seg: PathSeg) {
+        self.path.push(seg);
+    }
+
+    #[inline(never)]
+    fn leave(&mut self) {
+        self.path.pop();
     }
 
     pub fn expect_map<'n, 't>(
@@ -258,9 +270,9 @@ impl<'a> Decoder<'a> {
     }
 
     fn with_seg<T>(&mut self, seg: PathSeg, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.path.push(seg);
+        self.enter(seg);
         let res = f(self);
-        self.path.pop();
+        self.leave();
         res
     }
 

@@ -1167,7 +1167,7 @@ fn warmup_configuration(
                 path.field("aggression").to_string(),
                 format!(
                     "`aggression` {} must be greater than 0; 1.0 ramps traffic up linearly",
-                    aggression.value
+                    crate::text::decimal(aggression.value, 9, true)
                 ),
             );
         }
@@ -1393,7 +1393,7 @@ fn retry_budget(ctx: &mut Ctx<'_>, budget: &Spanned<RetryBudget>, path: Path<'_>
                 path.field("percent").to_string(),
                 format!(
                     "retry budget `percent` {} is not a percentage from 0 to 100",
-                    percent.value
+                    crate::text::decimal(percent.value, 9, true)
                 ),
             );
         }
