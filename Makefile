@@ -37,9 +37,11 @@ setup:
 
 fmt:
 	$(CARGO) fmt --all
+	$(CARGO) fmt --manifest-path filters/outputs-floor/Cargo.toml
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path filters/outputs-floor/Cargo.toml -- --check
 
 # The Envoy suite is behind a feature and the filters' host code compiles only for Wasm, so both
 # get their own pass.
@@ -47,6 +49,7 @@ clippy: setup
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) clippy -p meshroute-tests --features envoy --all-targets --locked -- -D warnings
 	$(CARGO) clippy -p meshroute-filter -p floor-filter --target wasm32-wasip1 --locked -- -D warnings
+	$(CARGO) clippy --manifest-path filters/outputs-floor/Cargo.toml --target wasm32-wasip1 --locked -- -D warnings
 
 # The log feeds the one-line total printed last by `make test`.
 TEST_LOG := target/test-output.log
@@ -147,9 +150,13 @@ envoy:
 	}
 
 # The Envoy filters as Envoy loads them: wasm32-wasip1, the size- and panic-tuned `filter` profile.
-FILTER_DIR := target/wasm32-wasip1/filter
+# The outputs floor is a workspace of its own (filters/outputs-floor/Cargo.toml says why), built
+# into the same target directory.
+FILTER_DIR = $(WASM_TARGET_DIR)/wasm32-wasip1/filter
 filter: setup
 	$(CARGO) build -p meshroute-filter -p floor-filter --target wasm32-wasip1 --profile filter --locked
+	$(CARGO) build --manifest-path filters/outputs-floor/Cargo.toml --target-dir $(WASM_TARGET_DIR) \
+	  --target wasm32-wasip1 --profile filter --locked
 
 # Debian's wrk, installed only when missing.
 wrk:
@@ -167,7 +174,7 @@ bench-filter: filter envoy wrk
 # The fixture corpus and the filter's robustness cases through real Envoy (tests/envoy/).
 test-envoy: envoy filter
 	mkdir -p target
-	ENVOY_BIN="$(ENVOY_BIN)" MESHROUTE_FILTER_WASM="$(CURDIR)/$(FILTER_DIR)/meshroute_filter.wasm" \
+	ENVOY_BIN="$(ENVOY_BIN)" MESHROUTE_FILTER_WASM="$(FILTER_DIR)/meshroute_filter.wasm" \
 	  $(CARGO) test -p meshroute-tests --features envoy --test envoy --locked 2>&1 | tee $(ENVOY_TEST_LOG)
 
 playground: web

@@ -1,16 +1,34 @@
 #!/usr/bin/env python3
 """The filter benchmark behind `make bench-filter`: what meshroute-filter costs Envoy per request.
 
-Five Envoys, each with one worker and a listener on loopback that answers every request itself
-(a direct response, so no upstream is measured): no Wasm filter, the floor filter (reads
-`:authority`, sets one header: the least a Rust proxy-wasm HTTP filter costs), and
-meshroute-filter with 1, 1,000 and 10,000 generated ServiceEntries. `wrk` drives them in turn,
-round after round, so drift of the machine touches every configuration alike; the table gives
-the median requests per second of each and the ratios the targets are stated in. The modules'
-sizes and the memory a Wasm VM holds with 10,000 ServiceEntries come last.
+Six Envoys, each with one worker and a listener on loopback that answers every request itself
+(a direct response, so no upstream is measured): no Wasm filter; the floor filter (reads
+`:authority`, sets one header: the least a Rust proxy-wasm HTTP filter costs); the outputs floor
+(below); and meshroute-filter with 1, 1,000 and 10,000 generated ServiceEntries. `wrk` drives
+them in turn, round after round, so drift of the machine touches every configuration alike; the
+table gives the median requests per second of each and the ratios the targets are stated in. The
+modules' sizes and the memory a Wasm VM holds with 10,000 ServiceEntries come last.
+
+Two floors, because issue 5 asks two things of the same number. Point 8's target is
+meshroute-filter at 0.95 of the floor filter's rate, "i.e. the routing evaluation adds under 5 %
+to the unavoidable Wasm cost". Point 3 requires outputs on every request: six filter-state
+values for a ServiceEntry-matched request, a counter, and the drift check that reads the
+cluster Envoy used. Those are host calls, and Envoy charges for them whatever computes their
+values, so against the floor filter they count as "routing evaluation" although no routing
+decision could avoid them. The outputs floor (`filters/outputs-floor`) makes exactly those calls
+with constant values and evaluates nothing: the least any filter producing point 3's outputs can
+cost. So the report gives both:
+- meshroute / floor, point 8's target as written, PASS or MISS as measured;
+- meshroute / outputs floor, the same 0.95 threshold applied to what the routing evaluation
+  itself adds, which is the intent point 8 states.
+Neither replaces the other; a MISS of the first is reported as a MISS. The direct response
+names no cluster, so every request here disagrees with the predicted one and takes the drift
+path (one more counter increment, a log line at the 1st, 2nd, 4th... time); the outputs floor
+compares with a constant cluster and does the same, so the two stay comparable.
 
 Nothing is built here: `make bench-filter` builds the modules and installs Envoy and wrk first.
 Traffic stays on 127.0.0.0/8, and every process started here is ended on the way out.
+`callgrind.py` beside this file counts instructions per request for the same configurations.
 """
 
 import argparse
@@ -104,6 +122,41 @@ def service_entries(count, http_port):
             )
         docs.append(head + body)
     return "---\n".join(docs), hit
+
+
+MODULES = {"meshroute": "meshroute_filter.wasm", "floor": "floor_filter.wasm",
+           "outputs-floor": "outputs_floor.wasm"}
+
+
+def configurations(modules, port):
+    """(name, wasm, hit) of each Envoy: `wasm` is (module, root id, plugin configuration) or
+    None, `hit` the registered host and `namespace/name` of its entry, or None."""
+    configs = [
+        ("none", None, None),
+        ("floor", (modules / MODULES["floor"], "floor", ""), None),
+        ("outputs-floor", (modules / MODULES["outputs-floor"], "outputs-floor", ""), None),
+    ]
+    for size in SIZES:
+        text, hit = service_entries(size, port)
+        plugin = json.dumps({"resources": text, "namespace": NAMESPACE})
+        configs.append((f"meshroute-{size}", (modules / MODULES["meshroute"], "meshroute", plugin),
+                        hit))
+    return configs
+
+
+def runs(modules, port, configs=None):
+    """(label, wasm, Host header) of each measurement. meshroute-N is sent the host of its
+    mesh's last HTTP entry, the others (which ignore it) the largest mesh's; then meshroute
+    with a host no entry names, which takes the unregistered-host path (passthrough, a counter
+    of its own)."""
+    configs = configs or configurations(modules, port)
+    hits = {name: hit for name, _, hit in configs}
+    default_host = hits[f"meshroute-{SIZES[-1]}"][0]
+    out = [(name, wasm, hit[0] if hit else default_host) for name, wasm, hit in configs]
+    for name, wasm, _ in configs:
+        if name.startswith("meshroute-"):
+            out.append((f"{name} unregistered", wasm, UNREGISTERED_HOST))
+    return out
 
 
 # --- Envoy -----------------------------------------------------------------------------------
@@ -382,7 +435,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--envoy", required=True, help="the Envoy binary (V8 Wasm)")
     parser.add_argument("--modules", default=str(ROOT / "target/wasm32-wasip1/filter"),
-                        help="directory holding meshroute_filter.wasm and floor_filter.wasm")
+                        help="directory holding the modules (`make filter` builds them)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=10, help="length of one wrk run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of wrk before round 1")
@@ -395,9 +448,7 @@ def main():
     args = parser.parse_args()
 
     modules = Path(args.modules)
-    meshroute_wasm = modules / "meshroute_filter.wasm"
-    floor_wasm = modules / "floor_filter.wasm"
-    for path in (meshroute_wasm, floor_wasm):
+    for path in (modules / name for name in MODULES.values()):
         if not path.is_file():
             sys.exit(f"{path} is missing; `make filter` builds it")
     for tool in ("wrk",):
@@ -409,12 +460,7 @@ def main():
     pin = cores >= 2 and shutil.which("taskset") is not None
     envoy_cpu, wrk_cpu = (1, 0) if pin else (None, None)
 
-    meshes = {size: service_entries(size, args.port) for size in SIZES}
-    configs = [("none", None, None), ("floor", (floor_wasm, "floor", ""), None)]
-    for size in SIZES:
-        text, hit = meshes[size]
-        plugin = json.dumps({"resources": text, "namespace": NAMESPACE})
-        configs.append((f"meshroute-{size}", (meshroute_wasm, "meshroute", plugin), hit))
+    configs = configurations(modules, args.port)
 
     workdir = Path(tempfile.mkdtemp(prefix="meshroute-bench-"))
     envoys = []
@@ -435,7 +481,7 @@ def main():
                                 wasm, envoy_cpu))
         for envoy in envoys:
             envoy.wait_ready(timeout=120)
-        result = measure(args, configs, envoys, meshroute_wasm, floor_wasm, wrk_cpu)
+        result = measure(args, configs, envoys, modules, wrk_cpu)
     except BaseException:
         for envoy in envoys:
             envoy.stop()
@@ -461,27 +507,24 @@ def main():
     return 1 if args.strict and missed else 0
 
 
-def measure(args, configs, envoys, meshroute_wasm, floor_wasm, wrk_cpu):
+def measure(args, configs, envoys, modules, wrk_cpu):
     by_name = {envoy.name: envoy for envoy in envoys}
     hits = {name: hit for name, _, hit in configs}
-    default_host = hits[f"meshroute-{SIZES[-1]}"][0]
-    # Each run: (label, envoy, Host header). Registered hosts first; then meshroute with a host
-    # no entry names, which takes the unregistered-host path (passthrough, its own counter).
-    runs = []
-    for name, _, hit in configs:
-        runs.append((name, by_name[name], hit[0] if hit else default_host))
-    for size in SIZES:
-        name = f"meshroute-{size}"
-        runs.append((f"{name} unregistered", by_name[name], UNREGISTERED_HOST))
+    # Each run: (label, envoy, Host header).
+    plan = [(label, by_name[label.split()[0]], host)
+             for label, _, host in runs(modules, args.port, configs)]
 
-    # Each module ran: the floor's header and meshroute's filter state come back on /_check.
+    # Each module ran: the floor's header and the filter state come back on /_check.
     checks = {}
-    for label, envoy, host in runs:
+    for label, envoy, host in plan:
         _, headers, _ = http_get((envoy.address, envoy.port), "/_check", host)
         seen = {k.lower(): v for k, v in headers.items()}
         checks[label] = {k: seen.get(k) for k in ("x-floor", "x-service-entry", "x-outcome")}
     expect(checks["none"]["x-floor"] in (None, "", "-"), "none: the floor header is set")
     expect(checks["floor"]["x-floor"] == "1", f"floor: x-floor is {checks['floor']['x-floor']!r}")
+    expect(checks["outputs-floor"]["x-outcome"] == "routed"
+           and checks["outputs-floor"]["x-service-entry"] not in (None, "", "-"),
+           f"outputs-floor: the filter state says {checks['outputs-floor']}")
     for size in SIZES:
         name = f"meshroute-{size}"
         want = hits[name][1]
@@ -494,34 +537,35 @@ def measure(args, configs, envoys, meshroute_wasm, floor_wasm, wrk_cpu):
     memory = {envoy.name: memory_report(envoy) for envoy in envoys}
 
     print(f"warming up: {args.warmup} s per run", flush=True)
-    for label, envoy, host in runs:
+    for label, envoy, host in plan:
         run_wrk(envoy, host, args.warmup, args.connections, wrk_cpu)
 
-    rates = {label: [] for label, _, _ in runs}
-    cpu = {label: [] for label, _, _ in runs}
+    rates = {label: [] for label, _, _ in plan}
+    cpu = {label: [] for label, _, _ in plan}
     counted = {}
+    prefixes = {"meshroute": "meshroute_", "outputs-floor": "outputs_floor_"}
     for round_index in range(args.rounds):
         # A different starting point each round, so no configuration always follows another.
-        order = runs[round_index % len(runs):] + runs[:round_index % len(runs)]
+        order = plan[round_index % len(plan):] + plan[:round_index % len(plan)]
         for label, envoy, host in order:
-            before = envoy.counters("meshroute_") if label.startswith("meshroute") else 0
+            prefix = next((p for k, p in prefixes.items() if label.startswith(k)), None)
+            before = envoy.counters(prefix) if prefix else 0
             rate, cpu_us = run_wrk(envoy, host, args.seconds, args.connections, wrk_cpu)
-            if label.startswith("meshroute"):
-                counted[label] = counted.get(label, 0) + envoy.counters("meshroute_") - before
+            if prefix:
+                counted[label] = counted.get(label, 0) + envoy.counters(prefix) - before
             rates[label].append(rate)
             cpu[label].append(cpu_us)
-        line = "  ".join(f"{label} {rates[label][-1]:.0f}" for label, _, _ in runs)
+        line = "  ".join(f"{label} {rates[label][-1]:.0f}" for label, _, _ in plan)
         print(f"round {round_index + 1}/{args.rounds}: {line}", flush=True)
 
     for label, total in counted.items():
-        expect(total > 0, f"{label}: meshroute's counters did not move")
+        expect(total > 0, f"{label}: the filter's counters did not move")
 
-    sizes = {"meshroute_filter.wasm": meshroute_wasm.stat().st_size,
-             "floor_filter.wasm": floor_wasm.stat().st_size}
+    sizes = {name: (modules / name).stat().st_size for name in MODULES.values()}
     result = {
         "settings": {k: getattr(args, k) for k in ("rounds", "seconds", "warmup", "connections",
                                                     "port")},
-        "hosts": {label: host for label, _, host in runs},
+        "hosts": {label: host for label, _, host in plan},
         "rps": rates,
         "envoy_cpu_us_per_request": cpu,
         "median_rps": {label: statistics.median(values) for label, values in rates.items()},
@@ -546,37 +590,53 @@ def report(result):
     rates = result["rps"]
     cpu = result["median_envoy_cpu_us_per_request"]
     floor = medians["floor"]
+    outputs = medians["outputs-floor"]
     print()
     print(f"{'configuration':<30} {'median rps':>10} {'min':>7} {'max':>7} {'/ floor':>7}"
-          f" {'cpu µs/req':>10} {'+ vs floor':>10} {'cpu / floor':>11}")
+          f" {'/ outputs':>9} {'cpu µs/req':>10} {'+ vs floor':>10} {'cpu / floor':>11}"
+          f" {'cpu / outputs':>13}")
     for label, median in medians.items():
         print(f"{label:<30} {median:>10.0f} {min(rates[label]):>7.0f} {max(rates[label]):>7.0f}"
-              f" {median / floor:>7.3f} {cpu[label]:>10.2f} {cpu[label] - cpu['floor']:>+10.2f}"
-              f" {cpu['floor'] / cpu[label]:>11.3f}")
+              f" {median / floor:>7.3f} {median / outputs:>9.3f} {cpu[label]:>10.2f}"
+              f" {cpu[label] - cpu['floor']:>+10.2f} {cpu['floor'] / cpu[label]:>11.3f}"
+              f" {cpu['outputs-floor'] / cpu[label]:>13.3f}")
     print(f"\nfloor / none: {floor / medians['none']:.3f} by rate, "
           f"{cpu['none'] / cpu['floor']:.3f} by Envoy CPU time "
           f"(the floor filter adds {cpu['floor'] - cpu['none']:.2f} µs of CPU per request)")
-    print("`cpu / floor` is the rate ratio a worker with a core of its own would reach; "
-          "it stays meaningful when the machine is busy and the rates are not.")
+    print(f"outputs floor / floor: {outputs / floor:.3f} by rate, "
+          f"{cpu['floor'] / cpu['outputs-floor']:.3f} by Envoy CPU time (issue 5 point 3's "
+          f"outputs add {cpu['outputs-floor'] - cpu['floor']:.2f} µs of CPU per request with no "
+          "routing evaluation at all)")
+    print("`/ floor` is issue 5 point 8's target as written. `/ outputs` compares with the least "
+          "any filter writing point 3's outputs costs, so it isolates what the routing "
+          "evaluation adds, which is the target's stated intent.")
+    print("`cpu / floor` and `cpu / outputs` are the rate ratios a worker with a core of its own "
+          "would reach; they stay meaningful when the machine is busy and the rates are not.")
 
     targets = []
 
-    def target(name, value, goal, passed):
-        targets.append({"target": name, "value": value, "goal": goal, "pass": passed})
+    def target(name, value, goal, passed, basis):
+        targets.append({"target": name, "value": value, "goal": goal, "pass": passed,
+                        "basis": basis})
 
     for size in SIZES:
         ratio = medians[f"meshroute-{size}"] / floor
         target(f"meshroute-{size} / floor", round(ratio, 4), f">= {MIN_RATIO_TO_FLOOR}",
-               ratio >= MIN_RATIO_TO_FLOOR)
+               ratio >= MIN_RATIO_TO_FLOOR, "issue 5 point 8 as written")
+    for size in SIZES:
+        ratio = medians[f"meshroute-{size}"] / outputs
+        target(f"meshroute-{size} / outputs-floor", round(ratio, 4), f">= {MIN_RATIO_TO_FLOOR}",
+               ratio >= MIN_RATIO_TO_FLOOR,
+               "point 8's intent: the routing evaluation beyond point 3's outputs")
     growth = medians[f"meshroute-{SIZES[-1]}"] / medians[f"meshroute-{SIZES[0]}"]
     target(f"meshroute-{SIZES[-1]} / meshroute-{SIZES[0]}", round(growth, 4),
-           f">= {MIN_RATIO_10K_TO_1}", growth >= MIN_RATIO_10K_TO_1)
+           f">= {MIN_RATIO_10K_TO_1}", growth >= MIN_RATIO_10K_TO_1, "issue 5 point 8 as written")
 
     module = result["module_bytes"]["meshroute_filter.wasm"]
-    print(f"\nmodule sizes: meshroute_filter.wasm {module:,} bytes, "
-          f"floor_filter.wasm {result['module_bytes']['floor_filter.wasm']:,} bytes")
+    print("\nmodule sizes: " + ", ".join(f"{name} {size:,} bytes"
+                                         for name, size in result["module_bytes"].items()))
     target("meshroute_filter.wasm bytes", module, f"< {MAX_MODULE_BYTES:,}",
-           module < MAX_MODULE_BYTES)
+           module < MAX_MODULE_BYTES, "issue 5 point 8 as written")
 
     memory = result["memory"]
     print("\nmemory after loading (Envoy /memory, process RSS, V8 Wasm linear memories):")
@@ -588,12 +648,12 @@ def report(result):
     # Not every VM Envoy keeps loads the configuration; the target is on the largest, one that did.
     vm = max(memory[f"meshroute-{SIZES[-1]}"]["wasm_linear_memories"], default=None)
     target(f"Wasm VM memory, {SIZES[-1]:,} ServiceEntries (bytes)", vm, f"< {MAX_VM_BYTES:,}",
-           vm is not None and vm < MAX_VM_BYTES)
+           vm is not None and vm < MAX_VM_BYTES, "issue 5 point 8 as written")
 
     print("\ntargets:")
     for t in targets:
         verdict = "PASS" if t["pass"] else "MISS"
-        print(f"  {verdict}  {t['target']}: {t['value']} (goal {t['goal']})")
+        print(f"  {verdict}  {t['target']}: {t['value']} (goal {t['goal']}; {t['basis']})")
     return targets
 
 

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use meshroute_core::Source;
 use meshroute_core::engine::{Mesh, Outcome, Request, RequestProtocol};
 use meshroute_filter::config::Settings;
-use meshroute_filter::request::{self as adapt, Downstream};
+use meshroute_filter::request::{self as adapt, Downstream, Reads};
 use meshroute_filter::tags;
 use meshroute_tests::explain_case::{ExplainCase, yaml_to_json};
 use serde_json::{Value, json};
@@ -408,25 +408,37 @@ fn send(
     net::exchange(port, &header, &payload).map_err(|e| format!("sending: {e}"))
 }
 
-/// What the filter computes for what Envoy showed it, computed here natively.
+/// What the filter computes for what Envoy showed it, computed here natively: for HTTP, the
+/// headers and destination parts the filter reads for this configuration (`Reads`).
 fn native_view(mesh: &Mesh, request: &Request, destination: SocketAddr, kind: &str) -> Request {
     let settings = Settings { outbound_policy: request.outbound_policy, ..Settings::default() };
-    let downstream = Downstream { destination: Some(destination) };
     if kind == "http" {
-        let wanted = mesh.routing_header_names();
+        let reads = Reads::of(mesh, &settings);
         let headers = request
             .headers
             .iter()
-            .filter(|(n, _)| wanted.contains(&n.to_ascii_lowercase()))
+            .filter(|(n, _)| reads.headers.contains(&n.to_ascii_lowercase()))
             .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
             .collect();
+        let port = Some(destination.port());
+        let downstream = if reads.address_needed(port, request.host.is_some()) {
+            Downstream::of(Some(destination))
+        } else {
+            Downstream { address: None, port }
+        };
+        // Without a VirtualService match the filter reads neither; the core's defaults stand.
+        let (method, path) = if reads.method_and_path || !reads.headers.is_empty() {
+            (Some(request.method.as_bytes()), Some(request.path.as_bytes()))
+        } else {
+            (None, None)
+        };
         adapt::http_request(
             &settings,
             &request.namespace,
             &downstream,
             request.host.as_deref().map(str::as_bytes),
-            Some(request.method.as_bytes()),
-            Some(request.path.as_bytes()),
+            method,
+            path,
             headers,
         )
     } else {
@@ -435,7 +447,7 @@ fn native_view(mesh: &Mesh, request: &Request, destination: SocketAddr, kind: &s
         adapt::connection_request(
             &settings,
             &request.namespace,
-            &downstream,
+            &Downstream::of(Some(destination)),
             sni.as_deref().map(str::as_bytes),
         )
     }
@@ -450,14 +462,14 @@ fn check(
 ) -> Result<(), String> {
     let view = native_view(mesh, request, destination, &logged.kind);
     let classification = mesh.classify(&view);
-    let expected: BTreeMap<String, String> = tags::filter_state(
-        &classification,
-        tags::entry_name(&classification).as_deref(),
-        adapt::requested_host(&view).as_deref(),
-    )
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let name = tags::entry_name(&classification);
+    let requested = adapt::requested_host(&view);
+    let mut scratch = String::new();
+    let expected: BTreeMap<String, String> =
+        tags::filter_state(&classification, name.as_deref(), requested.as_deref(), &mut scratch)
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
     if expected != logged.tags {
         return Err(format!("filter state {:?}, the core says {:?}", logged.tags, expected));
     }
@@ -518,7 +530,59 @@ fn robustness_checks() -> Vec<(&'static str, Check)> {
         ("robustness/bad-configuration-keeps-the-previous", bad_configuration_is_rejected),
         ("robustness/header-option-replaces-spoofed-copies", header_option),
         ("robustness/unregistered-hosts-capped", unregistered_hosts_capped),
+        ("native/filter-reads-keep-every-verdict", filter_reads_keep_every_verdict),
     ]
+}
+
+/// What the HTTP filter leaves unread for a configuration (`Reads`: the destination address on
+/// most ports, `:method` and `:path` when no VirtualService matches on them, headers no match
+/// names) must not change the core's answer. Checked natively on every HTTP case of the corpus,
+/// including those the generator cannot express on loopback (address listeners, CIDRs, DNS
+/// capture), which is where the address rule matters.
+fn filter_reads_keep_every_verdict(_: &mut Suite) -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/explain");
+    let mut files = Vec::new();
+    collect(&root, &mut files);
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+        let case = ExplainCase::parse(&text)?;
+        let request = meshroute_wire::parse_request(&case.request).map_err(|e| e.to_string())?;
+        if !request.protocol.is_http() {
+            continue;
+        }
+        let mesh = build_mesh(case.config);
+        let settings = Settings {
+            outbound_policy: request.outbound_policy,
+            dns_capture: request.dns_capture,
+            ..Settings::default()
+        };
+        let reads = Reads::of(&mesh, &settings);
+        let mut read = request.clone();
+        let port = u16::try_from(request.effective_port()).ok();
+        if !reads.address_needed(port, request.host.is_some()) {
+            read.dest_ip = None;
+        }
+        if !reads.method_and_path && reads.headers.is_empty() {
+            read.method = Request::default().method;
+            read.path = Request::default().path;
+        }
+        read.headers.retain(|(name, _)| reads.headers.contains(&name.to_ascii_lowercase()));
+        if !reads.headers.iter().any(|name| name == "cookie") {
+            read.cookies.clear();
+        }
+        let (full, partial) = (mesh.classify(&request), mesh.classify(&read));
+        if full != partial {
+            let name = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
+            problems.push(format!("{name}: {full:?} becomes {partial:?}"));
+        }
+        checked += 1;
+    }
+    if checked < 100 {
+        problems.push(format!("only {checked} HTTP cases found"));
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
 }
 
 const TWO_ENTRIES: &str = "\

@@ -43,6 +43,13 @@ unsafe extern "C" {
         out_size: *mut usize,
     ) -> u32;
     fn proxy_get_header_map_pairs(map: u32, out: *mut *mut u8, out_size: *mut usize) -> u32;
+    fn proxy_get_header_map_value(
+        map: u32,
+        key: *const u8,
+        key_size: usize,
+        out: *mut *mut u8,
+        out_size: *mut usize,
+    ) -> u32;
     fn proxy_replace_header_map_value(
         map: u32,
         key: *const u8,
@@ -72,14 +79,9 @@ pub(crate) fn log(level: Level, message: &str) {
     }
 }
 
-/// A property path as the ABI wants it: the parts joined by NUL.
-fn path(parts: &[&str]) -> Vec<u8> {
-    parts.join("\0").into_bytes()
-}
-
-/// `get_property`; `None` when Envoy has no value or answers with an error.
-pub(crate) fn property(parts: &[&str]) -> Option<Vec<u8>> {
-    let path = path(parts);
+/// `get_property`; `None` when Envoy has no value or answers with an error. `path` is the
+/// property's parts joined by NUL, as the ABI wants it (`b"destination\0port"`).
+pub(crate) fn property(path: &[u8]) -> Option<Vec<u8>> {
     let mut data = null_mut();
     let mut size = 0;
     // SAFETY: the path buffer outlives the call; the out-pointers are valid locals.
@@ -114,6 +116,24 @@ pub(crate) fn downstream_data(max: usize) -> Vec<u8> {
         unsafe { proxy_get_buffer_bytes(BUFFER_DOWNSTREAM_DATA, 0, max, &mut data, &mut out) };
     let value = take(data, out);
     if status == OK { value } else { Vec::new() }
+}
+
+/// The first value of one request header; `None` when the request has none.
+pub(crate) fn request_header(name: &str) -> Option<Vec<u8>> {
+    let mut data = null_mut();
+    let mut size = 0;
+    // SAFETY: the name outlives the call; the out-pointers are valid locals.
+    let status = unsafe {
+        proxy_get_header_map_value(
+            MAP_HTTP_REQUEST_HEADERS,
+            name.as_ptr(),
+            name.len(),
+            &mut data,
+            &mut size,
+        )
+    };
+    let value = take(data, size);
+    (status == OK && !data.is_null()).then_some(value)
 }
 
 /// The serialised request header map (see `request::parse_header_pairs`).

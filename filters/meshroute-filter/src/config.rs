@@ -5,6 +5,9 @@ use meshroute_core::engine::{Mesh, OutboundPolicy};
 use meshroute_core::{Diagnostic, Severity, Source};
 use serde_json::{Map, Value};
 
+use crate::request::Reads;
+use crate::tags::EntryTable;
+
 /// The filter-state keys, metrics and header are each opt-out (header: opt-in) by this switch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outputs {
@@ -54,8 +57,10 @@ pub const MAX_UNREGISTERED_HOSTS: usize = 10_000;
 pub struct Loaded {
     pub settings: Settings,
     pub mesh: Mesh,
-    /// The headers routing can look at; the filter copies only these from each request.
-    pub routing_headers: Vec<String>,
+    /// What the filter reads of each HTTP request.
+    pub reads: Reads,
+    /// Each ServiceEntry's name and counters, made here so that requests format nothing.
+    pub entries: EntryTable,
     /// Warnings about the resources, one line each, logged once per configuration.
     pub warnings: Vec<String>,
     pub service_entries: usize,
@@ -109,8 +114,9 @@ pub fn load(json: &[u8]) -> Result<Loaded, String> {
         .collect();
     let service_entries = config.service_entries().count();
     let mesh = Mesh::new(config, diagnostics);
-    let routing_headers = mesh.routing_header_names();
-    Ok(Loaded { settings, mesh, routing_headers, warnings, service_entries })
+    let reads = Reads::of(&mesh, &settings);
+    let entries = EntryTable::new(mesh.config());
+    Ok(Loaded { settings, mesh, reads, entries, warnings, service_entries })
 }
 
 enum Resources {

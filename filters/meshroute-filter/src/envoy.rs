@@ -4,10 +4,18 @@
 //! configuration, and every request or connection it creates shares it through an `Rc`. A new
 //! configuration arrives as a new root context, so it replaces the old index whole while
 //! in-flight requests finish on the one they started with. What outlives configurations
-//! (metric ids, the unregistered-host table, the drift count) lives per VM in [`VM`].
+//! (metric ids by stat name, the unregistered-host table, the drift count) lives per VM in
+//! [`VM`].
+//!
+//! Per request the filter makes only the host calls its outputs need: `:authority` (and the
+//! other headers or the destination address only where the configuration's routing can look
+//! at them, see `request::Reads`), `destination.port`, one `set_property` per filter-state
+//! value, one counter increment, and `xds.cluster_name` at the end. Names and metric ids come
+//! from the configuration's `tags::EntryTable`, so nothing is formatted per request.
 //!
 //! Whatever happens, every callback returns `Continue`: the filter observes, it never decides.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -19,7 +27,7 @@ use proxy_wasm::types::{Action, ContextType, LogLevel};
 use crate::abi::{self, Level};
 use crate::config::{self, Loaded};
 use crate::request::{self, Downstream};
-use crate::tags::{self, Traffic, UnregisteredHosts};
+use crate::tags::{self, CounterIds, Traffic, UnregisteredHosts};
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Info);
@@ -32,8 +40,12 @@ const NETWORK_ROOT_IDS: [&str; 2] = ["meshroute-network", "meshroute_network"];
 /// Per-VM state: Wasm VMs are single-threaded, one per worker.
 #[derive(Default)]
 struct VmState {
+    /// Metric ids by stat name, so that a configuration that counts what an earlier one counted
+    /// reuses its id instead of defining the metric again.
     counters: HashMap<String, Option<u32>>,
     unregistered: UnregisteredHosts,
+    overflow: CounterIds,
+    drift_counter: Option<Option<u32>>,
     drift: u64,
 }
 
@@ -41,14 +53,14 @@ thread_local! {
     static VM: RefCell<VmState> = RefCell::new(VmState::default());
 }
 
-fn count(name: String) {
-    VM.with(|vm| {
-        let mut vm = vm.borrow_mut();
-        let id = *vm.counters.entry(name).or_insert_with_key(|name| abi::define_counter(name));
-        if let Some(id) = id {
-            abi::increment(id);
-        }
-    });
+fn define(counters: &mut HashMap<String, Option<u32>>, name: String) -> Option<u32> {
+    *counters.entry(name).or_insert_with_key(|name| abi::define_counter(name))
+}
+
+fn increment(id: Option<u32>) {
+    if let Some(id) = id {
+        abi::increment(id);
+    }
 }
 
 /// A configuration in force: the index and the namespace requests come from.
@@ -67,7 +79,7 @@ impl Context for Root {}
 
 impl RootContext for Root {
     fn on_configure(&mut self, size: usize) -> bool {
-        let root_id = abi::property(&["plugin_root_id"]).unwrap_or_default();
+        let root_id = abi::property(b"plugin_root_id").unwrap_or_default();
         self.network = NETWORK_ROOT_IDS.iter().any(|id| id.as_bytes() == root_id.as_slice());
         let Some(bytes) = abi::plugin_configuration(size) else {
             abi::log(
@@ -89,8 +101,8 @@ impl RootContext for Root {
         }
         let namespace = loaded.settings.namespace.clone().unwrap_or_else(|| {
             // Envoy 1.40 serves the node under `xds.node`; older ones had a top-level `node`.
-            abi::property(&["xds", "node", "metadata", "NAMESPACE"])
-                .or_else(|| abi::property(&["node", "metadata", "NAMESPACE"]))
+            abi::property(b"xds\0node\0metadata\0NAMESPACE")
+                .or_else(|| abi::property(b"node\0metadata\0NAMESPACE"))
                 .and_then(|ns| String::from_utf8(ns).ok())
                 .filter(|ns| !ns.is_empty())
                 .unwrap_or_else(|| "default".to_string())
@@ -137,11 +149,21 @@ struct Prediction {
     routed_by_vs: bool,
 }
 
-fn downstream() -> Downstream {
-    Downstream {
-        destination: abi::property(&["destination", "address"])
-            .and_then(|a| request::parse_address(&a)),
-    }
+/// `destination.port`, an integer property.
+fn destination_port() -> Option<u16> {
+    abi::property(b"destination\0port")
+        .and_then(|port| request::parse_u64(&port))
+        .and_then(|port| u16::try_from(port).ok())
+}
+
+/// The cluster Envoy sent the stream to.
+fn cluster_name() -> Option<Vec<u8>> {
+    abi::property(b"xds\0cluster_name")
+}
+
+/// `destination.address`, `ip:port`: both at once, for connections.
+fn destination() -> Downstream {
+    Downstream::of(abi::property(b"destination\0address").and_then(|a| request::parse_address(&a)))
 }
 
 impl Tagger {
@@ -149,43 +171,67 @@ impl Tagger {
         Tagger { active, prediction: None, pending: None, sniffed: false }
     }
 
-    fn tag(&mut self, traffic: Traffic, request: Request) {
-        let Some(active) = self.active.clone() else { return };
-        let settings = &active.loaded.settings;
-        let classification = active.loaded.mesh.classify(&request);
-        let requested = request::requested_host(&request);
-        let entry = tags::entry_name(&classification);
+    fn tag(&mut self, active: &Active, traffic: Traffic, request: Request) {
+        let loaded = &active.loaded;
+        let settings = &loaded.settings;
+        let classification = loaded.mesh.classify(&request);
+        // The entry's name and counters come from the configuration's table; formatting them
+        // is the fallback for a name the core did not borrow from its resources, which it
+        // does not do today.
+        let tags = classification.service_entry.and_then(|entry| loaded.entries.get(&entry));
+        let name: Option<Cow<'_, str>> = match tags {
+            Some(tags) => Some(Cow::Borrowed(&tags.name)),
+            None => tags::entry_name(&classification).map(Cow::Owned),
+        };
+        let requested = if name.is_none() { request::requested_host(&request) } else { None };
         if settings.outputs.filter_state {
-            let values =
-                tags::filter_state(&classification, entry.as_deref(), requested.as_deref());
-            for (key, value) in values {
+            let mut scratch = String::new();
+            let values = tags::filter_state(
+                &classification,
+                name.as_deref(),
+                requested.as_deref(),
+                &mut scratch,
+            );
+            for (key, value) in values.iter() {
                 abi::set_property(key, value.as_bytes());
             }
         }
         if settings.outputs.metrics {
-            match &entry {
-                Some(entry) => {
-                    count(tags::service_entry_counter(traffic, entry, classification.outcome))
+            let outcome = classification.outcome;
+            let id = VM.with(|vm| {
+                let VmState { counters, unregistered, overflow, .. } = &mut *vm.borrow_mut();
+                match (tags, &name) {
+                    (Some(tags), Some(name)) => {
+                        tags.counters.get_or_define(traffic, outcome, || {
+                            define(counters, tags::service_entry_counter(traffic, name, outcome))
+                        })
+                    }
+                    (None, Some(name)) => {
+                        define(counters, tags::service_entry_counter(traffic, name, outcome))
+                    }
+                    (_, None) => {
+                        let host = requested.as_deref().unwrap_or("unknown");
+                        match unregistered.admit(host, settings.max_unregistered_hosts) {
+                            Some(ids) => ids.get_or_define(traffic, outcome, || {
+                                define(counters, tags::unregistered_counter(traffic, host, outcome))
+                            }),
+                            None => overflow.get_or_define(traffic, outcome, || {
+                                define(counters, tags::overflow_counter(traffic))
+                            }),
+                        }
+                    }
                 }
-                None => {
-                    let host = requested.as_deref().unwrap_or("unknown");
-                    let cap = settings.max_unregistered_hosts;
-                    let admitted = VM.with(|vm| vm.borrow_mut().unregistered.admit(host, cap));
-                    count(if admitted {
-                        tags::unregistered_counter(traffic, host, classification.outcome)
-                    } else {
-                        tags::overflow_counter(traffic)
-                    });
-                }
-            }
+            });
+            increment(id);
         }
         if traffic == Traffic::Requests && settings.outputs.header {
             // The application's own copy goes first, so the upstream can trust ours.
             abi::remove_request_header(&settings.header_name);
-            if let Some(entry) = &entry {
-                abi::set_request_header(&settings.header_name, entry);
+            if let Some(name) = &name {
+                abi::set_request_header(&settings.header_name, name);
             }
         }
+        drop(requested);
         self.prediction = Some(Prediction {
             outcome: classification.outcome,
             cluster: classification.cluster,
@@ -194,14 +240,13 @@ impl Tagger {
         });
     }
 
-    /// Compares the prediction with the cluster Envoy used, once the stream is over.
-    fn check_drift(&mut self, traffic: Traffic) {
+    /// Compares the prediction with the cluster Envoy used (`xds.cluster_name`, read once the
+    /// stream is over), as bytes: agreement, the usual case, copies and allocates nothing.
+    fn check_drift(&mut self, traffic: Traffic, actual: Option<Vec<u8>>) {
         let (Some(active), Some(prediction)) = (&self.active, self.prediction.take()) else {
             return;
         };
-        let actual = abi::property(&["xds", "cluster_name"])
-            .map(|name| String::from_utf8_lossy(&name).into_owned())
-            .filter(|name| !name.is_empty());
+        let actual = actual.as_deref().filter(|name| !name.is_empty());
         // A connection chain without a TCP proxy (an HTTP connection manager behind this
         // filter) never names a cluster at connection level: nothing to compare.
         if traffic == Traffic::Connections && actual.is_none() {
@@ -215,25 +260,32 @@ impl Tagger {
             (_, Outcome::LocalReply) if actual.is_none() => None,
             _ => prediction.cluster.as_deref(),
         };
-        if tags::agrees(expected, &[], actual.as_deref()) {
+        if tags::agrees(expected, &[], actual) {
             return;
         }
         // A weighted route may pick another destination; only the full explanation lists them.
-        let alternatives: Vec<String> = if prediction.routed_by_vs {
+        if prediction.routed_by_vs {
             let explanation = active.loaded.mesh.explain(&prediction.request);
-            explanation.destinations.into_iter().map(|d| d.cluster).collect()
-        } else {
-            Vec::new()
-        };
-        if tags::agrees(expected, &alternatives, actual.as_deref()) {
-            return;
+            let alternatives: Vec<String> =
+                explanation.destinations.into_iter().map(|d| d.cluster).collect();
+            if tags::agrees(expected, &alternatives, actual) {
+                return;
+            }
         }
-        count(tags::DRIFT_COUNTER.to_string());
-        let drift = VM.with(|vm| {
-            let mut vm = vm.borrow_mut();
+        let (id, drift) = VM.with(|vm| {
+            let vm = &mut *vm.borrow_mut();
+            let id = match vm.drift_counter {
+                Some(id) => id,
+                None => {
+                    let id = define(&mut vm.counters, tags::DRIFT_COUNTER.to_string());
+                    vm.drift_counter = Some(id);
+                    id
+                }
+            };
             vm.drift += 1;
-            vm.drift
+            (id, vm.drift)
         });
+        increment(id);
         if tags::worth_logging(drift) {
             abi::log(
                 Level::Warn,
@@ -241,7 +293,7 @@ impl Tagger {
                     "meshroute: drift #{drift}: predicted cluster {} for host {}, Envoy used {}",
                     expected.unwrap_or("(none)"),
                     prediction.request.host.as_deref().unwrap_or("(none)"),
-                    actual.as_deref().unwrap_or("(none)")
+                    actual.map_or(Cow::Borrowed("(none)"), String::from_utf8_lossy)
                 ),
             );
         }
@@ -253,50 +305,85 @@ impl Context for Tagger {}
 impl HttpContext for Tagger {
     fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
         let Some(active) = self.active.clone() else { return Action::Continue };
-        let map = abi::request_header_pairs();
-        let pairs = request::parse_header_pairs(&map);
-        let find = |name: &str| pairs.iter().find(|(k, _)| *k == name.as_bytes()).map(|(_, v)| *v);
-        let wanted = &active.loaded.routing_headers;
-        let headers = pairs
-            .iter()
-            .filter(|(name, _)| wanted.iter().any(|w| w.as_bytes() == *name))
-            .map(|(name, value)| {
-                (
-                    String::from_utf8_lossy(name).into_owned(),
-                    String::from_utf8_lossy(value).into_owned(),
-                )
-            })
-            .collect();
-        let request = request::http_request(
-            &active.loaded.settings,
-            &active.namespace,
-            &downstream(),
-            find(":authority"),
-            find(":method"),
-            find(":path"),
-            headers,
-        );
-        self.tag(Traffic::Requests, request);
+        let reads = &active.loaded.reads;
+        let request = if reads.headers.is_empty() {
+            // The usual configuration matches on no header: a lookup or three, not the map.
+            let authority = abi::request_header(":authority");
+            let (method, path) = if reads.method_and_path {
+                (abi::request_header(":method"), abi::request_header(":path"))
+            } else {
+                (None, None)
+            };
+            let downstream = http_downstream(reads, authority.is_some());
+            request::http_request(
+                &active.loaded.settings,
+                &active.namespace,
+                &downstream,
+                authority.as_deref(),
+                method.as_deref(),
+                path.as_deref(),
+                Vec::new(),
+            )
+        } else {
+            let map = abi::request_header_pairs();
+            let pairs = request::parse_header_pairs(&map);
+            let find =
+                |name: &str| pairs.iter().find(|(k, _)| *k == name.as_bytes()).map(|(_, v)| *v);
+            let headers = pairs
+                .iter()
+                .filter(|(name, _)| reads.headers.iter().any(|w| w.as_bytes() == *name))
+                .map(|(name, value)| {
+                    (
+                        String::from_utf8_lossy(name).into_owned(),
+                        String::from_utf8_lossy(value).into_owned(),
+                    )
+                })
+                .collect();
+            let authority = find(":authority");
+            let downstream = http_downstream(reads, authority.is_some());
+            request::http_request(
+                &active.loaded.settings,
+                &active.namespace,
+                &downstream,
+                authority,
+                find(":method"),
+                find(":path"),
+                headers,
+            )
+        };
+        self.tag(&active, Traffic::Requests, request);
         Action::Continue
     }
 
     fn on_log(&mut self) {
-        self.check_drift(Traffic::Requests);
+        if self.prediction.is_some() {
+            self.check_drift(Traffic::Requests, cluster_name());
+        }
+    }
+}
+
+/// The destination of an HTTP request: the port, and the address only where it can matter.
+fn http_downstream(reads: &request::Reads, has_authority: bool) -> Downstream {
+    let port = destination_port();
+    if reads.address_needed(port, has_authority) {
+        destination()
+    } else {
+        Downstream { address: None, port }
     }
 }
 
 impl StreamContext for Tagger {
     fn on_new_connection(&mut self) -> Action {
         let Some(active) = self.active.clone() else { return Action::Continue };
-        let sni = abi::property(&["connection", "requested_server_name"]).filter(|s| !s.is_empty());
+        let sni = abi::property(b"connection\0requested_server_name").filter(|s| !s.is_empty());
         let request = request::connection_request(
             &active.loaded.settings,
             &active.namespace,
-            &downstream(),
+            &destination(),
             sni.as_deref(),
         );
         if sni.is_some() {
-            self.tag(Traffic::Connections, request);
+            self.tag(&active, Traffic::Connections, request);
         } else {
             self.pending = Some(request);
         }
@@ -308,8 +395,8 @@ impl StreamContext for Tagger {
             self.sniffed = true;
             let head = abi::downstream_data(size.min(request::HTTP_SNIFF_BYTES));
             if !request::looks_like_http(&head) {
-                if let Some(request) = self.pending.take() {
-                    self.tag(Traffic::Connections, request);
+                if let (Some(request), Some(active)) = (self.pending.take(), self.active.clone()) {
+                    self.tag(&active, Traffic::Connections, request);
                 }
             }
         }
@@ -319,11 +406,14 @@ impl StreamContext for Tagger {
     fn on_log(&mut self) {
         // Still pending: HTTP bytes, or a server-first protocol that closed before the client
         // spoke. A TCP proxy (a cluster) means no HTTP filter tagged it, so it is ours to count.
-        if let Some(request) = self.pending.take() {
-            if abi::property(&["xds", "cluster_name"]).is_some_and(|c| !c.is_empty()) {
-                self.tag(Traffic::Connections, request);
+        let cluster = cluster_name();
+        if let (Some(request), Some(active)) = (self.pending.take(), self.active.clone()) {
+            if cluster.as_ref().is_some_and(|c| !c.is_empty()) {
+                self.tag(&active, Traffic::Connections, request);
             }
         }
-        self.check_drift(Traffic::Connections);
+        if self.prediction.is_some() {
+            self.check_drift(Traffic::Connections, cluster);
+        }
     }
 }

@@ -3,19 +3,85 @@
 //! Everything here takes bytes as Envoy hands them over and never fails: a missing or garbled
 //! value becomes "absent", so the core still answers (usually "passthrough") and traffic flows.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
-use meshroute_core::engine::{Request, RequestProtocol};
+use meshroute_core::engine::{Mesh, Request, RequestProtocol};
+use meshroute_core::protocol::Protocol;
 
 use crate::config::Settings;
 
-/// What the listener knows about the downstream connection. Only the original destination:
-/// `classify` never looks at the source address (only consistent hashing does, in `explain`),
-/// so the filter does not pay a host call per request to read it.
+/// What the listener knows about the downstream connection: the original destination. Not the
+/// source address: `classify` never looks at it (only consistent hashing does, in `explain`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Downstream {
-    /// `destination.address`: on an outbound sidecar listener, the address the app dialled.
-    pub destination: Option<SocketAddr>,
+    /// The IP in `destination.address`: on an outbound sidecar listener, the address the app
+    /// dialled. HTTP requests read it only where it can matter (see [`Reads`]).
+    pub address: Option<IpAddr>,
+    /// `destination.port`.
+    pub port: Option<u16>,
+}
+
+impl Downstream {
+    pub fn of(destination: Option<SocketAddr>) -> Downstream {
+        Downstream { address: destination.map(|a| a.ip()), port: destination.map(|a| a.port()) }
+    }
+}
+
+/// Which parts of an HTTP request the configuration's routing can look at, worked out once per
+/// configuration: every property or header the filter reads is a host call on every request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reads {
+    /// The request headers VirtualService matches name ([`Mesh::routing_header_names`]). When
+    /// there are any, the filter reads the whole header map: Envoy's matchers see repeated
+    /// headers joined with `,`, and a single lookup returns only the first value.
+    pub headers: Vec<String>,
+    /// `:method` and `:path`, which only the `match` of a VirtualService HTTP route reads.
+    pub method_and_path: bool,
+    /// The ports on which `destination.address` can decide an HTTP request's fate.
+    address_ports: Vec<u16>,
+}
+
+impl Reads {
+    /// The core consults the destination address of plaintext HTTP only to pick a listener
+    /// bound to an address (a ServiceEntry's `addresses`, explicit or, under DNS capture,
+    /// auto-allocated) or a destination-CIDR chain, and istiod builds those only for the
+    /// entry's TCP, TLS and sniffed ports: an HTTP port's address just adds a domain to its
+    /// virtual host, which Envoy matches on the Host. So only those ports need the address.
+    pub fn of(mesh: &Mesh, settings: &Settings) -> Reads {
+        let config = mesh.config();
+        let method_and_path = config.virtual_services().any(|(_, spec)| {
+            spec.http
+                .iter()
+                .flat_map(|routes| routes.iter())
+                .any(|route| route.matches.as_ref().is_some_and(|m| !m.is_empty()))
+        });
+        let mut address_ports: Vec<u16> = Vec::new();
+        let ports = config
+            .service_entries()
+            .filter(|(_, spec)| {
+                settings.dns_capture || spec.addresses.as_ref().is_some_and(|a| !a.is_empty())
+            })
+            .flat_map(|(_, spec)| spec.ports.iter().flat_map(|ports| ports.iter()))
+            .filter(|port| {
+                !Protocol::parse(port.protocol.as_ref().map_or("", |p| p.value.as_str())).is_http()
+            })
+            .filter_map(|port| u16::try_from(port.number.as_ref()?.value).ok());
+        // A handful of distinct ports: a scan beats a sort, which would be another few KB of
+        // module for the standard library's sort instantiated on `u16`.
+        for port in ports {
+            if !address_ports.contains(&port) {
+                address_ports.push(port);
+            }
+        }
+        Reads { headers: mesh.routing_header_names(), method_and_path, address_ports }
+    }
+
+    /// Whether an HTTP request to `port` needs `destination.address`. A request without
+    /// `:authority` reads it too: its address is the name it is counted under.
+    pub fn address_needed(&self, port: Option<u16>, has_authority: bool) -> bool {
+        !has_authority || port.is_none_or(|port| self.address_ports.contains(&port))
+    }
 }
 
 /// Reads an `ip:port` property value (`10.0.0.1:443`, `[2001:db8::1]:443`).
@@ -39,8 +105,8 @@ fn text(bytes: &[u8], max: usize) -> String {
 fn base(settings: &Settings, namespace: &str, downstream: &Downstream) -> Request {
     Request {
         namespace: namespace.to_string(),
-        dest_ip: downstream.destination.map(|a| a.ip()),
-        port: downstream.destination.map(|a| u32::from(a.port())),
+        dest_ip: downstream.address,
+        port: downstream.port.map(u32::from),
         outbound_policy: settings.outbound_policy,
         dns_capture: settings.dns_capture,
         ..Request::default()
@@ -88,11 +154,12 @@ pub fn connection_request(
 }
 
 /// The host an unregistered request is counted under: what Envoy matched on, normalised.
-pub fn requested_host(request: &Request) -> Option<String> {
+/// Borrowed from the request in the usual case.
+pub fn requested_host(request: &Request) -> Option<Cow<'_, str>> {
     if let Some(host) = request.normalized_host() {
-        return Some(host.into_owned());
+        return Some(host);
     }
-    request.dest_ip.map(|ip: IpAddr| ip.to_string())
+    request.dest_ip.map(|ip: IpAddr| Cow::Owned(ip.to_string()))
 }
 
 /// How many first bytes of a connection tell HTTP from anything else.
@@ -202,7 +269,7 @@ mod tests {
 
     #[test]
     fn connection_without_sni_is_tcp_with_the_original_destination() {
-        let downstream = Downstream { destination: parse_address(b"10.1.2.3:3306") };
+        let downstream = Downstream::of(parse_address(b"10.1.2.3:3306"));
         let request = connection_request(&Settings::default(), "shop", &downstream, Some(b""));
         assert_eq!(request.protocol, RequestProtocol::Tcp);
         assert_eq!(request.host, None);
@@ -238,5 +305,110 @@ mod tests {
             Vec::new(),
         );
         assert_eq!(request.host.map(|h| h.len()), Some(MAX_HOST));
+    }
+
+    fn reads(resources: &str, extra: serde_json::Value) -> Reads {
+        let mut json = serde_json::json!({"resources": resources});
+        if let (Some(json), Some(extra)) = (json.as_object_mut(), extra.as_object()) {
+            json.extend(extra.clone());
+        }
+        crate::config::load(json.to_string().as_bytes()).expect("the test mesh loads").reads
+    }
+
+    const ADDRESSED: &str = "\
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: db, namespace: default}
+spec:
+  hosts: [db.internal]
+  addresses: [10.1.0.0/16]
+  ports: [{number: 3306, name: mysql, protocol: TCP}, {number: 8080, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: [{address: 10.1.0.5}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: api, namespace: default}
+spec:
+  hosts: [api.example.com]
+  ports: [{number: 443, name: tls, protocol: TLS}, {number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+";
+
+    #[test]
+    fn http_requests_read_the_address_only_on_ports_an_address_listener_can_take() {
+        let plain = reads(ADDRESSED, serde_json::json!({}));
+        assert!(plain.address_needed(Some(3306), true), "the entry's TCP port binds its CIDR");
+        assert!(!plain.address_needed(Some(8080), true), "its HTTP port only adds a domain");
+        assert!(!plain.address_needed(Some(443), true), "no addresses: SNI and Host decide");
+        assert!(plain.address_needed(Some(80), false), "without a Host the address names it");
+        assert!(plain.address_needed(None, true));
+        let captured = reads(ADDRESSED, serde_json::json!({"dns_capture": true}));
+        assert!(captured.address_needed(Some(443), true), "DNS capture allocates addresses");
+        assert!(!captured.address_needed(Some(80), true));
+    }
+
+    #[test]
+    fn method_path_and_headers_are_read_only_when_a_virtual_service_matches_on_them() {
+        let none = reads(ADDRESSED, serde_json::json!({}));
+        assert!(!none.method_and_path && none.headers.is_empty());
+        let matching = format!(
+            "{ADDRESSED}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: api, namespace: default}}
+spec:
+  hosts: [api.example.com]
+  http:
+  - match: [{{headers: {{X-Canary: {{exact: \"1\"}}}}}}]
+    route: [{{destination: {{host: api.example.com}}}}]
+"
+        );
+        let matching = reads(&matching, serde_json::json!({}));
+        assert!(matching.method_and_path);
+        assert_eq!(matching.headers, vec!["x-canary".to_string()]);
+    }
+
+    /// Given a request the rule lets go without its address, the core answers the same without
+    /// it; given one it does not, the address changes the answer (so the rule is not vacuous).
+    #[test]
+    fn the_address_rule_agrees_with_the_core() {
+        let json = serde_json::json!({"resources": ADDRESSED}).to_string();
+        let loaded = crate::config::load(json.as_bytes()).expect("the test mesh loads");
+        let classify = |host: &str, port: u16, address: Option<&str>| {
+            let downstream = Downstream {
+                address: address.map(|a| a.parse().expect("an IP")),
+                port: Some(port),
+            };
+            let request = http_request(
+                &loaded.settings,
+                "default",
+                &downstream,
+                Some(host.as_bytes()),
+                None,
+                None,
+                Vec::new(),
+            );
+            let classification = loaded.mesh.classify(&request);
+            (classification.outcome, classification.cluster)
+        };
+        for (host, port, address) in [
+            ("db.internal", 8080, "10.1.0.5"),
+            ("unknown.example", 8080, "10.1.0.5"),
+            ("api.example.com", 80, "10.1.0.5"),
+            ("api.example.com", 443, "192.0.2.1"),
+        ] {
+            assert!(!loaded.reads.address_needed(Some(port), true), "{host}:{port}");
+            assert_eq!(
+                classify(host, port, Some(address)),
+                classify(host, port, None),
+                "{host}:{port} at {address}"
+            );
+        }
+        assert!(loaded.reads.address_needed(Some(3306), true));
+        assert_ne!(
+            classify("unknown.example", 3306, Some("10.1.0.5")),
+            classify("unknown.example", 3306, None)
+        );
     }
 }

@@ -5,9 +5,11 @@
 //! tags the way Istio's stats tag extraction expects (`name=.=value;.;`), so an `extraStatTags`
 //! entry turns each into a Prometheus label.
 
-use std::collections::HashSet;
+use std::cell::Cell;
+use std::collections::HashMap;
 
-use meshroute_core::engine::{Classification, Outcome};
+use meshroute_core::Config;
+use meshroute_core::engine::{Classification, EntryRef, Outcome};
 
 pub const OUTCOME: &str = "meshroute.outcome";
 pub const SERVICE_ENTRY: &str = "meshroute.service_entry";
@@ -24,46 +26,78 @@ pub const KEYS: [&str; 9] =
     [OUTCOME, SERVICE_ENTRY, HOST, LOCATION, RESOLUTION, CLUSTER, VIRTUAL_SERVICE, ROUTE, SUBSET];
 
 /// `namespace/name` of the matched ServiceEntry: the value of the filter state, the counter's
-/// tag and the optional header, so the filter formats it once per request.
+/// tag and the optional header. The filter takes it from its [`EntryTable`]; this formats it.
 pub fn entry_name(classification: &Classification<'_>) -> Option<String> {
     classification.service_entry.map(|entry| format!("{}/{}", entry.namespace, entry.name))
 }
 
+/// The filter-state values of one request, borrowed: writing them allocates nothing.
+#[derive(Debug)]
+pub struct FilterState<'a> {
+    values: [(&'static str, &'a str); KEYS.len()],
+    len: usize,
+}
+
+impl<'a> FilterState<'a> {
+    fn push(&mut self, key: &'static str, value: &'a str) {
+        self.values[self.len] = (key, value);
+        self.len += 1;
+    }
+
+    /// `(key, value)` in the order of [`KEYS`].
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'a str)> + '_ {
+        self.values[..self.len].iter().copied()
+    }
+}
+
 /// The filter-state values for one classification, `entry_name` being [`entry_name`]'s answer.
 /// `requested_host` is what the application asked for; it fills `meshroute.host` when no
-/// ServiceEntry matched, so unregistered egress is visible by name.
-pub fn filter_state(
-    classification: &Classification<'_>,
-    entry_name: Option<&str>,
-    requested_host: Option<&str>,
-) -> Vec<(&'static str, String)> {
-    let mut out = vec![(OUTCOME, classification.outcome.as_str().to_string())];
+/// ServiceEntry matched, so unregistered egress is visible by name. The VirtualService and
+/// route names are written into `scratch`, which the values then borrow.
+pub fn filter_state<'a>(
+    classification: &'a Classification<'_>,
+    entry_name: Option<&'a str>,
+    requested_host: Option<&'a str>,
+    scratch: &'a mut String,
+) -> FilterState<'a> {
+    let mut out = FilterState { values: [("", ""); KEYS.len()], len: 0 };
+    out.push(OUTCOME, classification.outcome.as_str());
     match (&classification.service_entry, entry_name) {
         (Some(entry), Some(name)) => {
-            out.push((SERVICE_ENTRY, name.to_string()));
-            out.push((HOST, entry.host.to_string()));
-            out.push((LOCATION, entry.location.to_string()));
-            out.push((RESOLUTION, entry.resolution.to_string()));
+            out.push(SERVICE_ENTRY, name);
+            out.push(HOST, entry.host);
+            out.push(LOCATION, entry.location);
+            out.push(RESOLUTION, entry.resolution);
         }
         _ => {
             if let Some(host) = requested_host {
-                out.push((HOST, host.to_string()));
+                out.push(HOST, host);
             }
         }
     }
     if let Some(cluster) = &classification.cluster {
-        out.push((CLUSTER, cluster.clone()));
+        out.push(CLUSTER, cluster);
     }
     if let Some(route) = &classification.virtual_service {
-        out.push((VIRTUAL_SERVICE, format!("{}/{}", route.namespace, route.name)));
-        let name = match (route.route_name, route.route) {
-            (Some(name), _) => name.to_string(),
-            (None, Some(index)) => format!("{}[{index}]", route.section),
-            (None, None) => route.section.to_string(),
-        };
-        out.push((ROUTE, name));
+        use std::fmt::Write;
+        scratch.clear();
+        let _ = write!(scratch, "{}/{}", route.namespace, route.name);
+        let split = scratch.len();
+        if let (None, Some(index)) = (route.route_name, route.route) {
+            let _ = write!(scratch, "{}[{index}]", route.section);
+        }
+        let (virtual_service, formatted) = scratch.split_at(split);
+        out.push(VIRTUAL_SERVICE, virtual_service);
+        out.push(
+            ROUTE,
+            match (route.route_name, route.route) {
+                (Some(name), _) => name,
+                (None, Some(_)) => formatted,
+                (None, None) => route.section,
+            },
+        );
         if let Some(subset) = &classification.subset {
-            out.push((SUBSET, subset.clone()));
+            out.push(SUBSET, subset);
         }
     }
     out
@@ -131,23 +165,119 @@ pub fn overflow_counter(traffic: Traffic) -> String {
 /// Predictions that disagreed with the cluster Envoy used.
 pub const DRIFT_COUNTER: &str = "meshroute_drift_total";
 
-/// The distinct unregistered hosts counted by name, at most `cap` of them for the VM's life.
+const OUTCOMES: usize = 4;
+
+fn outcome_index(outcome: Outcome) -> usize {
+    match outcome {
+        Outcome::Routed => 0,
+        Outcome::Passthrough => 1,
+        Outcome::Blackhole => 2,
+        Outcome::LocalReply => 3,
+    }
+}
+
+/// The metric ids of one counter family (an entry's, an unregistered host's), one per traffic
+/// and outcome, each defined the first time it is counted: a request then formats no stat name
+/// and makes one host call to count. `None` is "not defined yet", `Some(None)` "Envoy refused".
+#[derive(Debug, Default)]
+pub struct CounterIds([Cell<Option<Option<u32>>>; 2 * OUTCOMES]);
+
+impl CounterIds {
+    pub fn get_or_define(
+        &self,
+        traffic: Traffic,
+        outcome: Outcome,
+        define: impl FnOnce() -> Option<u32>,
+    ) -> Option<u32> {
+        let cell = &self.0[traffic as usize * OUTCOMES + outcome_index(outcome)];
+        match cell.get() {
+            Some(id) => id,
+            None => {
+                let id = define();
+                cell.set(Some(id));
+                id
+            }
+        }
+    }
+}
+
+/// One ServiceEntry's strings and counters, made once per configuration.
+#[derive(Debug)]
+pub struct EntryTags {
+    /// `namespace/name`, see [`entry_name`].
+    pub name: String,
+    namespace_len: usize,
+    pub counters: CounterIds,
+}
+
+impl EntryTags {
+    fn is(&self, entry: &EntryRef<'_>) -> bool {
+        let (namespace, name) = self.name.split_at(self.namespace_len);
+        namespace == entry.namespace && name.get(1..) == Some(entry.name)
+    }
+}
+
+/// The [`EntryTags`] of every ServiceEntry of a configuration, found for a request's entry
+/// without formatting its name.
+#[derive(Debug, Default)]
+pub struct EntryTable {
+    entries: Vec<EntryTags>,
+    /// The index in `entries` by the address of the resource's `metadata.name`: the core's
+    /// `EntryRef` borrows its name from the index's resources, so that address identifies the
+    /// entry, and hashing it is cheaper than hashing the text. The answer is checked against
+    /// the names; an entry named from anywhere else is not found, and the caller formats.
+    by_address: HashMap<usize, u32>,
+}
+
+impl EntryTable {
+    /// `config` must be the one the [`Mesh`](meshroute_core::engine::Mesh) holds
+    /// (`mesh.config()`), so that the addresses are those of the names the core hands out.
+    pub fn new(config: &Config) -> EntryTable {
+        let mut table = EntryTable::default();
+        for (res, _) in config.service_entries() {
+            let Ok(index) = u32::try_from(table.entries.len()) else { break };
+            table.entries.push(EntryTags {
+                name: format!("{}/{}", res.namespace.value, res.name.value),
+                namespace_len: res.namespace.value.len(),
+                counters: CounterIds::default(),
+            });
+            table.by_address.insert(res.name.value.as_ptr() as usize, index);
+        }
+        table
+    }
+
+    pub fn get(&self, entry: &EntryRef<'_>) -> Option<&EntryTags> {
+        let index = *self.by_address.get(&(entry.name.as_ptr() as usize))?;
+        self.entries.get(index as usize).filter(|tags| tags.is(entry))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The distinct unregistered hosts counted by name, at most `cap` of them for the VM's life,
+/// each with its counters.
 #[derive(Debug, Default)]
 pub struct UnregisteredHosts {
-    seen: HashSet<String>,
+    seen: HashMap<String, CounterIds>,
 }
 
 impl UnregisteredHosts {
-    /// Whether `host` gets a counter of its own (already counted, or room for one more).
-    pub fn admit(&mut self, host: &str, cap: usize) -> bool {
-        if self.seen.contains(host) {
-            return true;
+    /// The counters of `host` when it has counters of its own (already counted, or room for
+    /// one more); `None` sends it to the overflow counter.
+    pub fn admit(&mut self, host: &str, cap: usize) -> Option<&CounterIds> {
+        if !self.seen.contains_key(host) {
+            if self.seen.len() >= cap {
+                return None;
+            }
+            self.seen.insert(host.to_string(), CounterIds::default());
         }
-        if self.seen.len() >= cap {
-            return false;
-        }
-        self.seen.insert(host.to_string());
-        true
+        self.seen.get(host)
     }
 
     pub fn len(&self) -> usize {
@@ -165,11 +295,14 @@ pub fn worth_logging(count: u64) -> bool {
     count.is_power_of_two()
 }
 
-/// Whether Envoy's actual cluster agrees with the prediction. `alternatives` are the other
-/// clusters a weighted route may pick; Envoy draws among them at random.
-pub fn agrees(predicted: Option<&str>, alternatives: &[String], actual: Option<&str>) -> bool {
+/// Whether Envoy's actual cluster (`xds.cluster_name`, as Envoy gives it) agrees with the
+/// prediction. `alternatives` are the other clusters a weighted route may pick; Envoy draws
+/// among them at random.
+pub fn agrees(predicted: Option<&str>, alternatives: &[String], actual: Option<&[u8]>) -> bool {
     match (predicted, actual) {
-        (Some(p), Some(a)) => p == a || alternatives.iter().any(|alt| alt == a),
+        (Some(p), Some(a)) => {
+            p.as_bytes() == a || alternatives.iter().any(|alt| alt.as_bytes() == a)
+        }
         (None, None) => true,
         _ => false,
     }
@@ -196,12 +329,12 @@ mod tests {
     #[test]
     fn unregistered_hosts_are_capped_and_remembered() {
         let mut hosts = UnregisteredHosts::default();
-        assert!(hosts.admit("a.example", 2));
-        assert!(hosts.admit("b.example", 2));
-        assert!(!hosts.admit("c.example", 2));
-        assert!(hosts.admit("a.example", 2), "a host already counted keeps its counter");
+        assert!(hosts.admit("a.example", 2).is_some());
+        assert!(hosts.admit("b.example", 2).is_some());
+        assert!(hosts.admit("c.example", 2).is_none());
+        assert!(hosts.admit("a.example", 2).is_some(), "a host already counted keeps its counter");
         assert_eq!(hosts.len(), 2);
-        assert!(!UnregisteredHosts::default().admit("x", 0));
+        assert!(UnregisteredHosts::default().admit("x", 0).is_none());
     }
 
     #[test]
@@ -212,10 +345,151 @@ mod tests {
         assert!(agrees(
             Some("outbound|80|v1|api.example.com"),
             &alts,
-            Some("outbound|80|v2|api.example.com")
+            Some(b"outbound|80|v2|api.example.com")
         ));
-        assert!(!agrees(Some("outbound|80|v1|api.example.com"), &alts, Some("PassthroughCluster")));
+        assert!(!agrees(
+            Some("outbound|80|v1|api.example.com"),
+            &alts,
+            Some(b"PassthroughCluster")
+        ));
         assert!(agrees(None, &[], None));
-        assert!(!agrees(None, &[], Some("PassthroughCluster")));
+        assert!(!agrees(None, &[], Some(b"PassthroughCluster")));
+    }
+
+    const MESH: &str = "\
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: stripe, namespace: payments}
+spec:
+  hosts: [api.stripe.com, files.stripe.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: z}
+spec:
+  hosts: [a.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: stripe-split, namespace: payments}
+spec:
+  hosts: [files.stripe.com]
+  http:
+  - match: [{uri: {prefix: /v2}}]
+    route: [{destination: {host: files.stripe.com}}]
+  - name: rest
+    route: [{destination: {host: files.stripe.com}}]
+";
+
+    fn loaded() -> crate::config::Loaded {
+        let json = serde_json::json!({"resources": MESH, "namespace": "payments"}).to_string();
+        crate::config::load(json.as_bytes()).expect("the test mesh loads")
+    }
+
+    fn request(host: &str, path: &str) -> meshroute_core::engine::Request {
+        meshroute_core::engine::Request {
+            namespace: "payments".into(),
+            host: Some(host.into()),
+            port: Some(80),
+            path: path.into(),
+            ..Default::default()
+        }
+    }
+
+    fn values(
+        classification: &Classification<'_>,
+        entry_name: Option<&str>,
+        requested_host: Option<&str>,
+    ) -> Vec<(&'static str, String)> {
+        let mut scratch = "left over".to_string();
+        let state = filter_state(classification, entry_name, requested_host, &mut scratch);
+        state.iter().map(|(key, value)| (key, value.to_string())).collect()
+    }
+
+    #[test]
+    fn the_entry_table_names_each_entry_once_as_entry_name_does() {
+        let loaded = loaded();
+        assert_eq!(loaded.entries.len(), 2, "two hosts of one entry share its tags");
+        for host in ["api.stripe.com", "files.stripe.com", "a.example.com"] {
+            let classification = loaded.mesh.classify(&request(host, "/"));
+            let entry = classification.service_entry.expect("registered");
+            let tags = loaded.entries.get(&entry).expect("in the table");
+            assert_eq!(Some(tags.name.clone()), entry_name(&classification));
+            let (namespace, name) = (entry.namespace.to_string(), entry.name.to_string());
+            let copy = EntryRef { namespace: &namespace, name: &name, ..entry };
+            assert!(loaded.entries.get(&copy).is_none(), "a name from elsewhere is formatted");
+        }
+    }
+
+    #[test]
+    fn filter_state_names_the_entry_cluster_and_virtual_service_route() {
+        let loaded = loaded();
+        let classification = loaded.mesh.classify(&request("api.stripe.com", "/"));
+        assert_eq!(
+            values(&classification, Some("payments/stripe"), None),
+            vec![
+                (OUTCOME, "routed".to_string()),
+                (SERVICE_ENTRY, "payments/stripe".to_string()),
+                (HOST, "api.stripe.com".to_string()),
+                (LOCATION, "MESH_EXTERNAL".to_string()),
+                (RESOLUTION, "DNS".to_string()),
+                (CLUSTER, "outbound|80||api.stripe.com".to_string()),
+            ]
+        );
+        let by_index = loaded.mesh.classify(&request("files.stripe.com", "/v2/x"));
+        let by_index = values(&by_index, Some("payments/stripe"), None);
+        assert_eq!(
+            by_index[6..],
+            [
+                (VIRTUAL_SERVICE, "payments/stripe-split".to_string()),
+                (ROUTE, "http[0]".to_string()),
+            ]
+        );
+        let by_name = loaded.mesh.classify(&request("files.stripe.com", "/"));
+        let by_name = values(&by_name, Some("payments/stripe"), None);
+        assert_eq!(
+            by_name[6..],
+            [(VIRTUAL_SERVICE, "payments/stripe-split".to_string()), (ROUTE, "rest".to_string()),]
+        );
+        let unregistered = loaded.mesh.classify(&request("example.org", "/"));
+        assert_eq!(
+            values(&unregistered, None, Some("example.org")),
+            vec![
+                (OUTCOME, "passthrough".to_string()),
+                (HOST, "example.org".to_string()),
+                (CLUSTER, "PassthroughCluster".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn counter_ids_are_defined_once_per_traffic_and_outcome() {
+        let ids = CounterIds::default();
+        let mut defined = 0;
+        let mut define = |id| {
+            defined += 1;
+            id
+        };
+        assert_eq!(
+            ids.get_or_define(Traffic::Requests, Outcome::Routed, || define(Some(7))),
+            Some(7)
+        );
+        assert_eq!(
+            ids.get_or_define(Traffic::Requests, Outcome::Routed, || define(Some(8))),
+            Some(7)
+        );
+        assert_eq!(ids.get_or_define(Traffic::Connections, Outcome::Routed, || define(None)), None);
+        assert_eq!(
+            ids.get_or_define(Traffic::Connections, Outcome::Routed, || define(Some(9))),
+            None
+        );
+        assert_eq!(
+            defined, 2,
+            "a refusal is remembered too, so Envoy is not asked on every request"
+        );
     }
 }
