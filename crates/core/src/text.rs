@@ -149,53 +149,9 @@ impl<'a> CharToByte<'a> {
     }
 }
 
-/// Writes a number for a message: `places` decimals, trailing zeros dropped when `trim`.
-///
-/// `format!("{}", f64)` would do, but it links the standard library's shortest-float machinery
-/// (about 20 KB of the browser module) for a handful of messages; values here are percentages
-/// and weights, so fixed decimals up to nine places say the same.
-pub(crate) fn decimal(value: f64, places: u32, trim: bool) -> String {
-    if value.is_nan() {
-        return "NaN".to_string();
-    }
-    let sign = if value < 0.0 { "-" } else { "" };
-    let magnitude = value.abs();
-    if magnitude >= 1e38 {
-        return format!("{sign}a number above 10^38");
-    }
-    let scale = 10u64.pow(places.min(9));
-    let mut whole = magnitude.trunc() as u128;
-    let mut fraction = ((magnitude - magnitude.trunc()) * scale as f64).round() as u64;
-    if fraction >= scale {
-        whole += 1;
-        fraction = 0;
-    }
-    let mut digits = format!("{fraction:0width$}", width = places.min(9) as usize);
-    if trim {
-        digits.truncate(digits.trim_end_matches('0').len());
-    }
-    if digits.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}.{digits}") }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decimals_read_like_the_values_users_wrote() {
-        for (value, places, trim, text) in [
-            (150.5, 9, true, "150.5"),
-            (-3.0, 9, true, "-3"),
-            (0.00001, 9, true, "0.00001"),
-            (100.0 / 3.0, 1, false, "33.3"),
-            (99.96, 1, false, "100.0"),
-            (25.0, 1, false, "25.0"),
-            (f64::NAN, 9, true, "NaN"),
-            (f64::INFINITY, 9, true, "a number above 10^38"),
-        ] {
-            assert_eq!(decimal(value, places, trim), text, "{value}");
-        }
-    }
 
     #[test]
     fn line_col_counts_from_one() {

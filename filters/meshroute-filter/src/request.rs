@@ -7,7 +7,6 @@ use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use meshroute_core::engine::{Mesh, Request, RequestProtocol};
-use meshroute_core::protocol::Protocol;
 
 use crate::config::Settings;
 
@@ -38,49 +37,33 @@ pub struct Reads {
     pub headers: Vec<String>,
     /// `:method` and `:path`, which only the `match` of a VirtualService HTTP route reads.
     pub method_and_path: bool,
-    /// The ports on which `destination.address` can decide an HTTP request's fate.
-    address_ports: Vec<u16>,
+    /// The ports on which `destination.address` can decide an HTTP request's fate; `None`:
+    /// any port ([`Mesh::address_dependent_http_ports`]).
+    address_ports: Option<Vec<u32>>,
 }
 
 impl Reads {
-    /// The core consults the destination address of plaintext HTTP only to pick a listener
-    /// bound to an address (a ServiceEntry's `addresses`, explicit or, under DNS capture,
-    /// auto-allocated) or a destination-CIDR chain, and istiod builds those only for the
-    /// entry's TCP, TLS and sniffed ports: an HTTP port's address just adds a domain to its
-    /// virtual host, which Envoy matches on the Host. So only those ports need the address.
     pub fn of(mesh: &Mesh, settings: &Settings) -> Reads {
-        let config = mesh.config();
-        let method_and_path = config.virtual_services().any(|(_, spec)| {
+        let method_and_path = mesh.config().virtual_services().any(|(_, spec)| {
             spec.http
                 .iter()
                 .flat_map(|routes| routes.iter())
                 .any(|route| route.matches.as_ref().is_some_and(|m| !m.is_empty()))
         });
-        let mut address_ports: Vec<u16> = Vec::new();
-        let ports = config
-            .service_entries()
-            .filter(|(_, spec)| {
-                settings.dns_capture || spec.addresses.as_ref().is_some_and(|a| !a.is_empty())
-            })
-            .flat_map(|(_, spec)| spec.ports.iter().flat_map(|ports| ports.iter()))
-            .filter(|port| {
-                !Protocol::parse(port.protocol.as_ref().map_or("", |p| p.value.as_str())).is_http()
-            })
-            .filter_map(|port| u16::try_from(port.number.as_ref()?.value).ok());
-        // A handful of distinct ports: a scan beats a sort, which would be another few KB of
-        // module for the standard library's sort instantiated on `u16`.
-        for port in ports {
-            if !address_ports.contains(&port) {
-                address_ports.push(port);
-            }
+        Reads {
+            headers: mesh.routing_header_names(),
+            method_and_path,
+            address_ports: mesh.address_dependent_http_ports(settings.dns_capture),
         }
-        Reads { headers: mesh.routing_header_names(), method_and_path, address_ports }
     }
 
     /// Whether an HTTP request to `port` needs `destination.address`. A request without
     /// `:authority` reads it too: its address is the name it is counted under.
     pub fn address_needed(&self, port: Option<u16>, has_authority: bool) -> bool {
-        !has_authority || port.is_none_or(|port| self.address_ports.contains(&port))
+        !has_authority
+            || port.is_none_or(|port| {
+                self.address_ports.as_ref().is_none_or(|ports| ports.contains(&u32::from(port)))
+            })
     }
 }
 
@@ -333,6 +316,8 @@ spec:
   hosts: [api.example.com]
   ports: [{number: 443, name: tls, protocol: TLS}, {number: 80, name: http, protocol: HTTP}]
   resolution: DNS
+status:
+  addresses: [{value: 240.240.0.9, host: api.example.com}]
 ";
 
     #[test]
@@ -344,7 +329,7 @@ spec:
         assert!(plain.address_needed(Some(80), false), "without a Host the address names it");
         assert!(plain.address_needed(None, true));
         let captured = reads(ADDRESSED, serde_json::json!({"dns_capture": true}));
-        assert!(captured.address_needed(Some(443), true), "DNS capture allocates addresses");
+        assert!(captured.address_needed(Some(443), true), "DNS capture binds the allocated one");
         assert!(!captured.address_needed(Some(80), true));
     }
 
@@ -369,13 +354,11 @@ spec:
         assert_eq!(matching.headers, vec!["x-canary".to_string()]);
     }
 
-    /// Given a request the rule lets go without its address, the core answers the same without
-    /// it; given one it does not, the address changes the answer (so the rule is not vacuous).
-    #[test]
-    fn the_address_rule_agrees_with_the_core() {
-        let json = serde_json::json!({"resources": ADDRESSED}).to_string();
-        let loaded = crate::config::load(json.as_bytes()).expect("the test mesh loads");
-        let classify = |host: &str, port: u16, address: Option<&str>| {
+    fn classifier(
+        loaded: &crate::config::Loaded,
+    ) -> impl Fn(&str, u16, Option<&str>) -> (meshroute_core::engine::Outcome, Option<String>) + '_
+    {
+        move |host: &str, port: u16, address: Option<&str>| {
             let downstream = Downstream {
                 address: address.map(|a| a.parse().expect("an IP")),
                 port: Some(port),
@@ -391,7 +374,16 @@ spec:
             );
             let classification = loaded.mesh.classify(&request);
             (classification.outcome, classification.cluster)
-        };
+        }
+    }
+
+    /// Given a request the rule lets go without its address, the core answers the same without
+    /// it; given one it does not, the address changes the answer (so the rule is not vacuous).
+    #[test]
+    fn the_address_rule_agrees_with_the_core() {
+        let json = serde_json::json!({"resources": ADDRESSED}).to_string();
+        let loaded = crate::config::load(json.as_bytes()).expect("the test mesh loads");
+        let classify = classifier(&loaded);
         for (host, port, address) in [
             ("db.internal", 8080, "10.1.0.5"),
             ("unknown.example", 8080, "10.1.0.5"),
@@ -409,6 +401,49 @@ spec:
         assert_ne!(
             classify("unknown.example", 3306, Some("10.1.0.5")),
             classify("unknown.example", 3306, None)
+        );
+    }
+
+    /// A TCP route matching `destinationSubnets` makes the address decide on a port where no
+    /// entry binds one: an HTTP request on a port without an HTTP chain takes the whole-port
+    /// TCP chain, and the route's match looks at the address.
+    #[test]
+    fn a_destination_subnet_match_makes_every_port_read_the_address() {
+        let mesh = "\
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: legacy, namespace: default}
+spec:
+  hosts: [legacy.internal]
+  ports: [{number: 9000, name: tcp, protocol: TCP}]
+  resolution: STATIC
+  endpoints: [{address: 10.9.0.1, labels: {v: a}}, {address: 10.9.0.2, labels: {v: b}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: legacy, namespace: default}
+spec:
+  host: legacy.internal
+  subsets: [{name: a, labels: {v: a}}, {name: b, labels: {v: b}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: legacy, namespace: default}
+spec:
+  hosts: [legacy.internal]
+  tcp:
+  - match: [{destinationSubnets: [10.9.0.2/32]}]
+    route: [{destination: {host: legacy.internal, subset: b}}]
+  - route: [{destination: {host: legacy.internal, subset: a}}]
+";
+        let json = serde_json::json!({"resources": mesh}).to_string();
+        let loaded = crate::config::load(json.as_bytes()).expect("the test mesh loads");
+        assert!(loaded.reads.address_needed(Some(9000), true));
+        assert!(loaded.reads.address_needed(Some(80), true), "a match may name any port");
+        let classify = classifier(&loaded);
+        assert_ne!(
+            classify("legacy.internal", 9000, Some("10.9.0.2")),
+            classify("legacy.internal", 9000, None)
         );
     }
 }

@@ -198,6 +198,39 @@ impl Mesh {
         names
     }
 
+    /// The ports on which `classify` of a plaintext HTTP request that names its host can depend
+    /// on the request's destination address (`dest_ip`); `None` when that can be any port. A
+    /// caller that reads the address only for these gets the same classification for less work.
+    ///
+    /// With a Host, the address decides only in the listener and filter-chain choice: a listener
+    /// bound to a ServiceEntry address (explicit, or auto-allocated under DNS capture) and a
+    /// destination-CIDR chain, both built only for an entry's TCP, TLS and sniffed ports
+    /// (`select_chain`); and, once such a chain or a whole-port TCP chain took the request, a
+    /// VirtualService TCP or TLS match on `destinationSubnets`, which may name any port.
+    pub fn address_dependent_http_ports(&self, dns_capture: bool) -> Option<Vec<u32>> {
+        let subnets = self.config.virtual_services().any(|(_, spec)| {
+            let tcp = spec.tcp.iter().flatten().flat_map(|route| route.matches.iter().flatten());
+            let tls = spec.tls.iter().flatten().flat_map(|route| route.matches.iter().flatten());
+            tcp.map(|m| &m.destination_subnets)
+                .chain(tls.map(|m| &m.destination_subnets))
+                .any(|subnets| subnets.as_ref().is_some_and(|s| !s.value.is_empty()))
+        });
+        if subnets {
+            return None;
+        }
+        let mut ports: Vec<u32> = self
+            .services
+            .iter()
+            .filter(|service| !service.bound_addresses(dns_capture).is_empty())
+            .flat_map(|service| service.ports.iter())
+            .filter(|port| port.serves_tcp() || port.is_tls())
+            .map(|port| port.number)
+            .collect();
+        crate::sort::sort(&mut ports);
+        ports.dedup();
+        Some(ports)
+    }
+
     fn entry_ref(&self, (id, match_kind): (u32, MatchKind)) -> EntryRef<'_> {
         let service = &self.services[id as usize];
         EntryRef {
@@ -1399,10 +1432,7 @@ impl<'m> Eval<'m> {
             };
             let summary = listed
                 .iter()
-                .map(|d| {
-                    let percent = crate::text::decimal(d.percent, 1, false);
-                    format!("{} weight {} ({percent}%)", d.cluster, d.weight)
-                })
+                .map(|d| format!("{} weight {} ({:.1}%)", d.cluster, d.weight, d.percent))
                 .collect::<Vec<_>>()
                 .join(", ");
             self.trace.step("destination", StepOutcome::Info, || {

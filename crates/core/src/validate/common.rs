@@ -75,10 +75,7 @@ pub(crate) fn check_percentage(ctx: &mut Ctx<'_>, value: &Option<Spanned<f64>>, 
                 &codes::PERCENT_OUT_OF_RANGE,
                 value.span,
                 path,
-                format!(
-                    "{} is not a percentage: use 0, or 0.0001 to 100",
-                    crate::text::decimal(v, 9, true)
-                ),
+                format!("{v} is not a percentage: use 0, or 0.0001 to 100"),
             );
         }
     }

@@ -1150,10 +1150,7 @@ fn warmup_configuration(
                 &values::PERCENT_OUT_OF_RANGE,
                 percent.span,
                 path.field("minimumPercent").to_string(),
-                format!(
-                    "`minimumPercent` {} is not a percentage from 0 to 100",
-                    crate::text::decimal(percent.value, 9, true)
-                ),
+                format!("`minimumPercent` {} is not a percentage from 0 to 100", percent.value),
             );
         }
     }
@@ -1167,7 +1164,7 @@ fn warmup_configuration(
                 path.field("aggression").to_string(),
                 format!(
                     "`aggression` {} must be greater than 0; 1.0 ramps traffic up linearly",
-                    crate::text::decimal(aggression.value, 9, true)
+                    aggression.value
                 ),
             );
         }
@@ -1393,7 +1390,7 @@ fn retry_budget(ctx: &mut Ctx<'_>, budget: &Spanned<RetryBudget>, path: Path<'_>
                 path.field("percent").to_string(),
                 format!(
                     "retry budget `percent` {} is not a percentage from 0 to 100",
-                    crate::text::decimal(percent.value, 9, true)
+                    percent.value
                 ),
             );
         }
