@@ -105,7 +105,7 @@ impl Files {
             .iter()
             .filter_map(|resource| {
                 let source = config.sources.get(resource.source.0 as usize)?;
-                let line = |offset| source.line_index.line_col(&source.text, offset).line;
+                let line = |offset| source.line_col(offset).line;
                 Some(Placed {
                     kind: resource.kind.as_str(),
                     namespace: resource.namespace.value.clone(),

@@ -261,8 +261,10 @@ fn excerpt(config: &Config, location: Location) -> Option<Excerpt> {
     let source = config.sources.get(location.source.0 as usize)?;
     let line = match location.line_col {
         Some(at) => at.line,
-        None => source.line_index.line_col(&source.text, location.span.start).line,
+        None => source.line_col(location.span.start).line,
     };
+    // Lines count from the start of the file; the text may start further down it.
+    let line = line.saturating_sub(source.line_offset);
     excerpt_of(&source.text, &source.line_index, line, location.span.start, location.span.end)
 }
 

@@ -16,11 +16,13 @@ mod re2;
 mod sort;
 pub mod text;
 pub mod validate;
+pub mod workspace;
 pub mod yaml;
 
 pub use diagnostics::{Code, Diagnostic, Location, ResourceRef, Severity};
 pub use load::{Config, Kind, Resource, Source, SourceFile, Spec, load};
 pub use text::{LineCol, SourceId, Span};
+pub use workspace::Workspace;
 
 /// Loads and validates the sources: the whole of `meshroute lint`.
 pub fn lint(sources: &[Source<'_>]) -> (Config, Vec<Diagnostic>) {

@@ -9,7 +9,7 @@ use crate::api::{
 use crate::decode::{Decode, Decoder, Map, Spanned};
 use crate::diagnostics::codes::input as codes;
 use crate::diagnostics::{self, Diagnostic, ResourceRef};
-use crate::text::{LineIndex, SourceId, Span};
+use crate::text::{LineCol, LineIndex, SourceId, Span};
 use crate::yaml::{self, Node, YamlErrorKind};
 
 /// Largest input text read, far above any real mesh configuration.
@@ -23,11 +23,30 @@ pub struct Source<'a> {
 }
 
 /// A loaded input text, kept so that spans can be turned into lines, columns and excerpts.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct SourceFile {
     pub name: String,
     pub text: String,
     pub line_index: LineIndex,
+    /// Lines of the file `name` before `text`: zero, unless `text` is one part of a larger text
+    /// (an editor buffer cut at document boundaries, see [`crate::workspace`]). Spans stay
+    /// relative to `text`; [`SourceFile::line_col`] counts lines from the start of the file, as
+    /// the user sees them.
+    pub line_offset: u32,
+}
+
+impl SourceFile {
+    pub fn new(name: &str, text: String) -> SourceFile {
+        let line_index = LineIndex::new(&text);
+        SourceFile { name: name.to_string(), text, line_index, line_offset: 0 }
+    }
+
+    /// The line and column of the byte `offset` of `text`, lines counted in the whole file.
+    pub fn line_col(&self, offset: u32) -> LineCol {
+        let mut at = self.line_index.line_col(&self.text, offset);
+        at.line += self.line_offset;
+        at
+    }
 }
 
 /// The kinds meshroute reads.
@@ -124,8 +143,7 @@ impl Config {
         for diagnostic in diagnostics.iter_mut() {
             if let Some(location) = &mut diagnostic.location {
                 if let Some(source) = self.sources.get(location.source.0 as usize) {
-                    location.line_col =
-                        Some(source.line_index.line_col(&source.text, location.span.start));
+                    location.line_col = Some(source.line_col(location.span.start));
                 }
             }
         }
@@ -180,6 +198,33 @@ pub fn load(sources: &[Source<'_>]) -> (Config, Vec<Diagnostic>) {
     (config, diagnostics)
 }
 
+/// One part of a larger text, loaded on its own as source 0 (see [`crate::workspace`]).
+/// Diagnostics are not located; resources are numbered from 0.
+pub(crate) struct Part {
+    pub(crate) source: SourceFile,
+    pub(crate) resources: Vec<Resource>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) read: TextRead,
+}
+
+/// What reading one text found besides its resources.
+#[derive(Clone, Copy)]
+pub(crate) struct TextRead {
+    /// No control character and no YAML error: the text parsed as YAML from start to end.
+    pub(crate) clean: bool,
+    /// Neither a document nor a finding: only comments and blank lines.
+    pub(crate) empty: bool,
+}
+
+/// Loads `text` as one part named `name` that starts on line `line_offset + 1` of that file.
+pub(crate) fn load_part(name: &str, text: &str, line_offset: u32) -> Part {
+    let mut loader = Loader { config: Config::default(), diagnostics: Vec::new() };
+    let read = loader.load_text(SourceId(0), text);
+    let mut source = SourceFile::new(name, text.to_string());
+    source.line_offset = line_offset;
+    Part { source, resources: loader.config.resources, diagnostics: loader.diagnostics, read }
+}
+
 struct Loader {
     config: Config,
     diagnostics: Vec<Diagnostic>,
@@ -189,11 +234,7 @@ impl Loader {
     fn load_source(&mut self, source: &Source<'_>) {
         let id = SourceId(self.config.sources.len() as u32);
         if source.bytes.len() > MAX_SOURCE_BYTES {
-            self.config.sources.push(SourceFile {
-                name: source.name.to_string(),
-                text: String::new(),
-                line_index: LineIndex::default(),
-            });
+            self.config.sources.push(SourceFile::new(source.name, String::new()));
             self.diagnostics.push(
                 Diagnostic::new(
                     &codes::INPUT_TOO_LARGE,
@@ -209,14 +250,9 @@ impl Loader {
                 // Keep the valid prefix so the position of the bad byte can be shown as line:column.
                 let valid = error.valid_up_to();
                 let text = String::from_utf8_lossy(source.bytes).into_owned();
-                let line_index = LineIndex::new(&text);
                 let prefix_chars =
                     std::str::from_utf8(&source.bytes[..valid]).map_or(0, |prefix| prefix.len());
-                self.config.sources.push(SourceFile {
-                    name: source.name.to_string(),
-                    text,
-                    line_index,
-                });
+                self.config.sources.push(SourceFile::new(source.name, text));
                 self.diagnostics.push(
                     Diagnostic::new(
                         &codes::INVALID_UTF8,
@@ -227,12 +263,27 @@ impl Loader {
                 return;
             }
         };
-        let diagnostics_before = self.diagnostics.len();
         // The tree borrows from `text`, so the source is stored only once the documents are read;
-        // its id is known in advance. Each document is loaded as soon as it is parsed.
+        // its id is known in advance.
+        let read = self.load_text(id, &text);
+        if read.empty {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    &codes::EMPTY_INPUT,
+                    "this input holds no resources; check that the right file was given",
+                )
+                .at(id, Span::at(0)),
+            );
+        }
+        self.config.sources.push(SourceFile::new(source.name, text));
+    }
+
+    /// Parses `text` (source `id`) and loads each document as soon as it is parsed.
+    fn load_text(&mut self, id: SourceId, text: &str) -> TextRead {
+        let diagnostics_before = self.diagnostics.len();
         let resources_before = self.config.resources.len();
         let mut any_document = false;
-        let forbidden = yaml::first_forbidden_char(&text);
+        let forbidden = yaml::first_forbidden_char(text);
         if let Some((offset, ch)) = forbidden {
             self.diagnostics.push(
                 Diagnostic::new(
@@ -245,12 +296,13 @@ impl Loader {
                 .at(id, Span::new(offset, offset + ch.len_utf8())),
             );
         }
-        let errors = yaml::parse_each(&text, |document| {
+        let errors = yaml::parse_each(text, |document| {
             if let Some(root) = &document.root {
                 any_document = true;
-                self.load_document(id, &text, root, false);
+                self.load_document(id, text, root, false);
             }
         });
+        let clean = forbidden.is_none() && errors.is_empty();
         // The scanner may trip over the same control character; it has been reported already.
         let errors = errors.into_iter().filter(|error| {
             forbidden.is_none_or(|(offset, _)| error.span.start as usize != offset)
@@ -268,17 +320,7 @@ impl Loader {
         }
         let produced_nothing = self.config.resources.len() == resources_before
             && self.diagnostics.len() == diagnostics_before;
-        if !any_document && produced_nothing {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    &codes::EMPTY_INPUT,
-                    "this input holds no resources; check that the right file was given",
-                )
-                .at(id, Span::at(0)),
-            );
-        }
-        let line_index = LineIndex::new(&text);
-        self.config.sources.push(SourceFile { name: source.name.to_string(), text, line_index });
+        TextRead { clean, empty: !any_document && produced_nothing }
     }
 
     fn load_document(&mut self, source: SourceId, text: &str, root: &Node<'_>, in_list: bool) {

@@ -6,7 +6,10 @@
 //! - refuses inputs too large for a browser tab (over [`MAX_BYTES`] or [`MAX_DOCUMENTS`]),
 //! - turns a bad request (not JSON, or refused by the contract) into `{"error": "..."}`,
 //! - adds `utf16_column` next to every `column` (diagnostics and step references), for editors
-//!   that count in UTF-16 code units as JavaScript strings do.
+//!   that count in UTF-16 code units as JavaScript strings do;
+//! - keeps one [`Workspace`] between calls: after a keystroke only the YAML documents that changed
+//!   are read again, and `lint` and `simulate` on the text `explain` just read reuse its mesh.
+//!   The answers are those of a fresh read of the whole text (`tests/workspace.rs`).
 //!
 //! No call can panic by construction: the core never panics on any input (an architecture
 //! invariant, fuzzed), serialising a `serde_json::Value` cannot fail, and the column conversion
@@ -15,9 +18,11 @@
 //! panics abort, so the hook logs the message to the console and the JS wrapper in `web/src`
 //! catches the resulting trap.
 
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use meshroute_core::Source;
+use meshroute_core::Workspace;
+use meshroute_core::engine::Mesh;
 use serde_json::{Map, Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -58,20 +63,20 @@ pub fn lint_value(yaml_text: &str) -> Value {
     if let Err(refusal) = check_size(yaml_text) {
         return refusal;
     }
-    let mesh = meshroute_wire::build_mesh(&sources(yaml_text));
     let (mut errors, mut warnings, mut infos) = (0, 0, 0);
-    let diagnostics: Vec<Value> = mesh
-        .diagnostics()
-        .iter()
-        .map(|d| {
-            match d.severity {
-                meshroute_core::Severity::Error => errors += 1,
-                meshroute_core::Severity::Warning => warnings += 1,
-                meshroute_core::Severity::Info => infos += 1,
-            }
-            meshroute_wire::diagnostic_json(&mesh, d)
-        })
-        .collect();
+    let diagnostics: Vec<Value> = with_mesh(yaml_text, |mesh| {
+        mesh.diagnostics()
+            .iter()
+            .map(|d| {
+                match d.severity {
+                    meshroute_core::Severity::Error => errors += 1,
+                    meshroute_core::Severity::Warning => warnings += 1,
+                    meshroute_core::Severity::Info => infos += 1,
+                }
+                meshroute_wire::diagnostic_json(mesh, d)
+            })
+            .collect()
+    });
     let mut value = json!({
         "diagnostics": diagnostics,
         "summary": {"errors": errors, "warnings": warnings, "infos": infos},
@@ -86,13 +91,15 @@ pub fn explain_value(yaml_text: &str, request_json: &str) -> Value {
         Ok(request) => request,
         Err(refusal) => return refusal,
     };
-    match meshroute_wire::explain(&sources(yaml_text), &request) {
-        Ok(mut value) => {
-            add_utf16_columns(yaml_text, &mut value);
-            value
-        }
-        Err(why) => error(why.to_string()),
-    }
+    let request = match meshroute_wire::parse_request(&request) {
+        Ok(request) => request,
+        Err(why) => return error(why.to_string()),
+    };
+    let mut value = with_mesh(yaml_text, |mesh| {
+        meshroute_wire::explanation_json(mesh, &mesh.explain(&request))
+    });
+    add_utf16_columns(yaml_text, &mut value);
+    value
 }
 
 /// The value behind [`simulate`].
@@ -107,15 +114,24 @@ pub fn simulate_value(yaml_text: &str, request_json: &str, n: f64, seed: f64) ->
     if !(seed.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&seed)) {
         return error(format!("`seed` must be an integer from 0 to 2^53 - 1; found {seed}"));
     }
+    let request = match meshroute_wire::parse_request(&request) {
+        Ok(request) => request,
+        Err(why) => return error(why.to_string()),
+    };
     // Both are integers in range, checked above, so the conversions are exact.
-    match meshroute_wire::simulate(&sources(yaml_text), &request, n as u32, seed as u64) {
-        Ok(value) => value,
-        Err(why) => error(why.to_string()),
-    }
+    with_mesh(yaml_text, |mesh| {
+        meshroute_wire::simulation_json(&mesh.simulate(&request, n as u32, seed as u64))
+    })
 }
 
-fn sources(yaml_text: &str) -> [Source<'_>; 1] {
-    [Source { name: SOURCE_NAME, bytes: yaml_text.as_bytes() }]
+thread_local! {
+    /// The page's configuration between calls (JavaScript calls in one thread, one at a time).
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::new(SOURCE_NAME));
+}
+
+/// Runs `call` on the mesh of `yaml_text`, read through the workspace.
+fn with_mesh<T>(yaml_text: &str, call: impl FnOnce(&Mesh) -> T) -> T {
+    WORKSPACE.with(|workspace| call(workspace.borrow_mut().mesh(yaml_text)))
 }
 
 fn error(message: impl Into<String>) -> Value {
@@ -162,6 +178,8 @@ fn guarded(call: impl FnOnce() -> Value) -> String {
     #[cfg(target_arch = "wasm32")]
     console_error_panic_hook::set_once();
     let value = catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|_| {
+        // Whatever the workspace held may be half-updated: start the next call afresh.
+        WORKSPACE.with(|workspace| workspace.replace(Workspace::new(SOURCE_NAME)));
         error("internal error in meshroute; please report it with the input that caused it")
     });
     // Serialising a `Value` cannot fail (its keys are strings); keep a valid answer regardless.
@@ -338,6 +356,40 @@ mod tests {
         }
         for seed in [-1.0, 0.5, 1e17, f64::INFINITY] {
             assert!(parse(&simulate(ENTRY, request, 5.0, seed))["error"].is_string(), "{seed}");
+        }
+    }
+
+    #[test]
+    fn answers_after_edits_are_those_of_a_fresh_read() {
+        use meshroute_core::Source;
+        let request = r#"{"host": "api.stripe.com", "protocol": "tls"}"#;
+        let second = ENTRY.replace("stripe", "paypal");
+        let steps = [
+            ENTRY.to_string(),
+            format!("{ENTRY}---\n{second}"),
+            // The first document's host changes: only that part is read again.
+            format!("{}---\n{second}", ENTRY.replace("api.stripe.com", "pay.stripe.com")),
+            // Broken YAML in the second document: the whole text is read as one.
+            format!("{ENTRY}---\n{}", second.replace("hosts: [", "hosts: [[")),
+            format!("# a comment\n{ENTRY}---\n{second}"),
+        ];
+        for text in &steps {
+            let sources = [Source { name: SOURCE_NAME, bytes: text.as_bytes() }];
+            let mut fresh =
+                meshroute_wire::explain(&sources, &serde_json::from_str(request).unwrap())
+                    .expect("a valid request");
+            add_utf16_columns(text, &mut fresh);
+            assert_eq!(parse(&explain(text, request)), fresh, "{text}");
+            let mesh = meshroute_wire::build_mesh(&sources);
+            let codes: Vec<&str> = mesh.diagnostics().iter().map(|d| d.code.id).collect();
+            let linted = parse(&lint(text));
+            let linted: Vec<&str> = linted["diagnostics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["code"].as_str())
+                .collect();
+            assert_eq!(linted, codes, "{text}");
         }
     }
 

@@ -432,6 +432,12 @@ impl Mesh {
         &self.lint
     }
 
+    /// Gives the configuration back and drops the index, so a caller that edits the
+    /// configuration (see [`crate::workspace`]) need not copy it.
+    pub fn into_config(self) -> Config {
+        self.config
+    }
+
     fn index_services(&mut self, config: &Config, mesh_export: Option<&[String]>) {
         // istiod processes services oldest first; every per-key list below inherits the order.
         for index in of_kind(config, |spec| matches!(spec, Spec::ServiceEntry(_)), |_| ()) {

@@ -93,7 +93,7 @@ impl<'c> Trace<'c> {
         let file = self.config.source(res.source);
         // An empty span (a field that is absent) points at the resource itself.
         let span = if span.is_empty() && span.start == 0 { res.span } else { span };
-        let position = file.line_index.line_col(&file.text, span.start);
+        let position = file.line_col(span.start);
         Ref {
             kind: res.kind.as_str(),
             namespace: res.namespace.value.clone(),

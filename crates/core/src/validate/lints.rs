@@ -165,6 +165,7 @@ impl<'c> Registry<'c> {
 
     /// The ServiceEntry hosts a DestinationRule host applies to: the same name, or for a wildcard
     /// rule every host it covers (istiod's `MostSpecificHostMatch` keyed on the service host).
+    /// In input order, then by host: the maps' own order is arbitrary, and findings name the first.
     fn governed_by(&self, rule_host: &str) -> Vec<&ServiceEntryRef<'c>> {
         if !host::is_wildcard(rule_host) {
             return self.exact(rule_host).iter().collect();
@@ -175,7 +176,12 @@ impl<'c> Registry<'c> {
             .filter(|(name, _)| host::subset_of(name, rule_host))
             .flat_map(|(_, list)| list);
         let wild = self.wildcards.values().chain(std::iter::once(&self.partial)).flatten();
-        exact.chain(wild.filter(|entry| host::subset_of(entry.host, rule_host))).collect()
+        let mut governed: Vec<&ServiceEntryRef<'c>> =
+            exact.chain(wild.filter(|entry| host::subset_of(entry.host, rule_host))).collect();
+        crate::sort::sort_by(&mut governed, |a, b| {
+            (a.resource.order, a.host).cmp(&(b.resource.order, b.host))
+        });
+        governed
     }
 }
 
@@ -744,6 +750,39 @@ fn lint_service_entry(ctx: &mut Ctx<'_>, spec: &ServiceEntry) {
                     "{kind} port {number} has no `addresses`, so the sidecar sends every connection to port {number}, whatever its destination IP, to this ServiceEntry (unless DNS capture gives it an auto-allocated address); add `addresses` to scope it"
                 ),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Source;
+
+    /// Two ServiceEntries under one wildcard rule that originates TLS on their TLS ports: the
+    /// single finding names the entry that comes first in the input, whatever order the hash
+    /// maps inside the registry hold them in (each map is seeded afresh, so repeat).
+    #[test]
+    fn a_wildcard_rule_names_the_first_entry_it_governs() {
+        let entry = |name: &str| {
+            format!(
+                "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {{name: {name}}}\nspec:\n  hosts: [{name}.orders.example.com]\n  ports: [{{number: 443, name: tls, protocol: TLS}}]\n  resolution: DNS\n---\n"
+            )
+        };
+        let rule = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: all}\nspec:\n  host: \"*.orders.example.com\"\n  trafficPolicy: {tls: {mode: SIMPLE}}\n";
+        for (first, second) in [("geo", "geo2"), ("geo2", "geo"), ("zeta", "alpha")] {
+            let text = format!("{}{}{rule}", entry(first), entry(second));
+            for _ in 0..8 {
+                let (_, diagnostics) =
+                    crate::lint(&[Source { name: "t.yaml", bytes: text.as_bytes() }]);
+                let messages: Vec<&str> = diagnostics
+                    .iter()
+                    .filter(|d| d.code.id == "MR5005")
+                    .map(|d| d.message.as_str())
+                    .collect();
+                assert_eq!(messages.len(), 1, "{diagnostics:?}");
+                let named = format!("`{first}.orders.example.com`");
+                assert!(messages[0].contains(&named), "{first} first: {}", messages[0]);
+            }
         }
     }
 }

@@ -22,18 +22,31 @@ pub(crate) use common::*;
 /// Validates every resource of `config`, then the resources against each other.
 pub fn validate(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for resource in config.resources.iter().filter(|resource| !resource.decode_failed) {
-        let mut ctx = Ctx::new(resource, &mut out);
-        match &resource.spec {
-            Spec::ServiceEntry(spec) => service_entry::validate(&mut ctx, spec),
-            Spec::DestinationRule(spec) => destination_rule::validate(&mut ctx, spec),
-            Spec::VirtualService(spec) => virtual_service::validate(&mut ctx, spec),
-            Spec::Sidecar(spec) => sidecar_mesh::validate_sidecar(&mut ctx, spec),
-            Spec::MeshConfig(spec) => sidecar_mesh::validate_mesh_config(&mut ctx, spec),
-        }
+    for resource in &config.resources {
+        validate_resource(resource, &mut out);
     }
-    lints::lint(config, &mut out);
+    lint_across(config, &mut out);
     out
+}
+
+/// What istiod's webhook says of one resource on its own; nothing when it failed to decode.
+pub(crate) fn validate_resource(resource: &Resource, out: &mut Vec<Diagnostic>) {
+    if resource.decode_failed {
+        return;
+    }
+    let mut ctx = Ctx::new(resource, out);
+    match &resource.spec {
+        Spec::ServiceEntry(spec) => service_entry::validate(&mut ctx, spec),
+        Spec::DestinationRule(spec) => destination_rule::validate(&mut ctx, spec),
+        Spec::VirtualService(spec) => virtual_service::validate(&mut ctx, spec),
+        Spec::Sidecar(spec) => sidecar_mesh::validate_sidecar(&mut ctx, spec),
+        Spec::MeshConfig(spec) => sidecar_mesh::validate_mesh_config(&mut ctx, spec),
+    }
+}
+
+/// The lints that read resources against each other.
+pub(crate) fn lint_across(config: &Config, out: &mut Vec<Diagnostic>) {
+    lints::lint(config, out);
 }
 
 /// Reporting context for one resource.
