@@ -40,10 +40,13 @@ DEFAULT = ("none", "floor", "outputs-floor", "meshroute-1", "meshroute-10000")
 
 
 def send(address, port, host, count):
-    """`count` requests on one keep-alive connection, as wrk sends them."""
+    """`count` requests on one keep-alive connection, as wrk sends them; a list of hosts is
+    sent in turn."""
+    hosts = host if isinstance(host, list) else [host]
     connection = http.client.HTTPConnection(address, port, timeout=300)
     try:
-        for _ in range(count):
+        for index in range(count):
+            host = hosts[index % len(hosts)]
             connection.request("GET", "/", headers={"Host": host, "User-Agent": "callgrind"})
             response = connection.getresponse()
             response.read()

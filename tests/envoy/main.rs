@@ -330,6 +330,14 @@ impl Suite {
         let sent = send(self.outbound_port, &request, destination, source)?;
         let logged = self.next_log()?;
         check(&mesh, &request, destination, &sent, &logged)?;
+        if request.protocol.is_http() {
+            // Again: where routing reads only the authority and destination, the filter writes
+            // the answer it kept from the first request, which must still be the core's.
+            let sent = send(self.outbound_port, &request, destination, source)?;
+            let again = self.next_log()?;
+            check(&mesh, &request, destination, &sent, &again)
+                .map_err(|why| format!("the same request again: {why}"))?;
+        }
         Ok(Run::Passed)
     }
 
@@ -530,6 +538,7 @@ fn robustness_checks() -> Vec<(&'static str, Check)> {
         ("robustness/bad-configuration-keeps-the-previous", bad_configuration_is_rejected),
         ("robustness/header-option-replaces-spoofed-copies", header_option),
         ("robustness/unregistered-hosts-capped", unregistered_hosts_capped),
+        ("robustness/kept-answers-follow-the-authority", kept_answers_follow_the_authority),
         ("native/filter-reads-keep-every-verdict", filter_reads_keep_every_verdict),
     ]
 }
@@ -666,6 +675,35 @@ fn hostile_http_inputs(suite: &mut Suite) -> Result<(), String> {
                 }
             }
             Err(e) => problems.push(format!("{name}: {e}")),
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
+
+/// The filter keeps one answer per authority and destination; interleaved hosts on one
+/// keep-alive-free sequence must each get their own, every time.
+fn kept_answers_follow_the_authority(suite: &mut Suite) -> Result<(), String> {
+    if !load(suite, TWO_ENTRIES, json!({}))? {
+        return Err("the configuration was rejected".into());
+    }
+    let sequence = [
+        ("httpbin.example.com", Some("default/httpbin"), "httpbin.example.com"),
+        ("unknown.example.org", None, "unknown.example.org"),
+        ("httpbin.example.com", Some("default/httpbin"), "httpbin.example.com"),
+        ("HTTPBIN.example.com", Some("default/httpbin"), "httpbin.example.com"),
+        ("unknown.example.org", None, "unknown.example.org"),
+        ("other.example.org", None, "other.example.org"),
+        ("httpbin.example.com:80", Some("default/httpbin"), "httpbin.example.com"),
+    ];
+    let mut problems = Vec::new();
+    for (round, (host, entry, tagged_host)) in sequence.iter().enumerate() {
+        let head = format!("GET / HTTP/1.1\r\nHost: {host}\r\nconnection: close\r\n\r\n");
+        let (_, logged) = raw_http(suite, 80, head.as_bytes())?;
+        let got_entry = logged.tags.get(tags::SERVICE_ENTRY).map(String::as_str);
+        let got_host = logged.tags.get(tags::HOST).map(String::as_str);
+        if got_entry != *entry || got_host != Some(*tagged_host) {
+            problems
+                .push(format!("request {round} to {host}: entry {got_entry:?}, host {got_host:?}"));
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }

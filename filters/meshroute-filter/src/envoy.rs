@@ -11,7 +11,9 @@
 //! other headers or the destination address only where the configuration's routing can look
 //! at them, see `request::Reads`), `destination.port`, one `set_property` per filter-state
 //! value, one counter increment, and `xds.cluster_name` at the end. Names and metric ids come
-//! from the configuration's `tags::EntryTable`, so nothing is formatted per request.
+//! from the configuration's `tags::EntryTable`, so nothing is formatted per request. Where
+//! routing reads only the authority and destination, each distinct one is evaluated once per
+//! configuration and its [`Answer`] written again for later requests (`answers`).
 //!
 //! Whatever happens, every callback returns `Continue`: the filter observes, it never decides.
 
@@ -25,6 +27,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext, StreamContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel};
 
 use crate::abi::{self, Level};
+use crate::answers::Answers;
 use crate::config::{self, Loaded};
 use crate::request::{self, Downstream};
 use crate::tags::{self, CounterIds, Traffic, UnregisteredHosts};
@@ -63,10 +66,12 @@ fn increment(id: Option<u32>) {
     }
 }
 
-/// A configuration in force: the index and the namespace requests come from.
+/// A configuration in force: the index, the namespace requests come from, and the answers
+/// kept for repeated HTTP requests (see [`answers`](crate::answers)).
 struct Active {
     loaded: Loaded,
     namespace: String,
+    answers: RefCell<Answers<Answer>>,
 }
 
 #[derive(Default)]
@@ -115,7 +120,8 @@ impl RootContext for Root {
                 loaded.service_entries
             ),
         );
-        self.active = Some(Rc::new(Active { loaded, namespace }));
+        let answers = RefCell::new(Answers::default());
+        self.active = Some(Rc::new(Active { loaded, namespace, answers }));
         true
     }
 
@@ -135,18 +141,91 @@ impl RootContext for Root {
 /// One request or connection: what was predicted, kept until Envoy says what it did.
 struct Tagger {
     active: Option<Rc<Active>>,
-    prediction: Option<Prediction>,
+    prediction: Option<Rc<Answer>>,
     /// A connection without SNI waits for its first bytes: Istio also puts NETWORK plugins in
     /// front of the HTTP connection manager, and HTTP there is the HTTP filter's to tag.
     pending: Option<Request>,
     sniffed: bool,
 }
 
-struct Prediction {
-    request: Request,
+/// The filter's answer for one request or connection: what it writes, and what it predicts
+/// Envoy will do (for the drift check).
+struct Answer {
+    /// Filter-state values by key, in the order of [`tags::KEYS`].
+    state: Vec<(&'static str, Box<str>)>,
+    /// The counter to increment, its id already defined.
+    counter: Option<u32>,
+    /// `namespace/name` of the matched ServiceEntry, for the optional header.
+    entry: Option<Box<str>>,
     outcome: Outcome,
     cluster: Option<String>,
     routed_by_vs: bool,
+    request: Request,
+}
+
+/// Evaluates one request or connection: the core's classification, turned into what the
+/// filter writes. Counter ids are defined here, once per name, so writing only increments.
+fn evaluate(active: &Active, traffic: Traffic, request: Request) -> Answer {
+    let loaded = &active.loaded;
+    let settings = &loaded.settings;
+    let classification = loaded.mesh.classify(&request);
+    // The entry's name and counters come from the configuration's table; formatting them is
+    // the fallback for a name the core did not borrow from its resources, which it does not
+    // do today.
+    let tags = classification.service_entry.and_then(|entry| loaded.entries.get(&entry));
+    let name: Option<Cow<'_, str>> = match tags {
+        Some(tags) => Some(Cow::Borrowed(&tags.name)),
+        None => tags::entry_name(&classification).map(Cow::Owned),
+    };
+    let requested = if name.is_none() { request::requested_host(&request) } else { None };
+    let mut state = Vec::new();
+    if settings.outputs.filter_state {
+        let mut scratch = String::new();
+        let values = tags::filter_state(
+            &classification,
+            name.as_deref(),
+            requested.as_deref(),
+            &mut scratch,
+        );
+        state.extend(values.iter().map(|(key, value)| (key, Box::from(value))));
+    }
+    let mut counter = None;
+    if settings.outputs.metrics {
+        let outcome = classification.outcome;
+        counter = VM.with(|vm| {
+            let VmState { counters, unregistered, overflow, .. } = &mut *vm.borrow_mut();
+            match (tags, &name) {
+                (Some(tags), Some(name)) => tags.counters.get_or_define(traffic, outcome, || {
+                    define(counters, tags::service_entry_counter(traffic, name, outcome))
+                }),
+                (None, Some(name)) => {
+                    define(counters, tags::service_entry_counter(traffic, name, outcome))
+                }
+                (_, None) => {
+                    let host = requested.as_deref().unwrap_or("unknown");
+                    match unregistered.admit(host, settings.max_unregistered_hosts) {
+                        Some(ids) => ids.get_or_define(traffic, outcome, || {
+                            define(counters, tags::unregistered_counter(traffic, host, outcome))
+                        }),
+                        None => overflow.get_or_define(traffic, outcome, || {
+                            define(counters, tags::overflow_counter(traffic))
+                        }),
+                    }
+                }
+            }
+        });
+    }
+    let entry = name.as_deref().map(Box::from);
+    drop(requested);
+    Answer {
+        state,
+        counter,
+        entry,
+        outcome: classification.outcome,
+        cluster: classification.cluster,
+        routed_by_vs: classification.virtual_service.is_some(),
+        request,
+    }
 }
 
 /// `destination.port`, an integer property.
@@ -172,72 +251,29 @@ impl Tagger {
     }
 
     fn tag(&mut self, active: &Active, traffic: Traffic, request: Request) {
-        let loaded = &active.loaded;
-        let settings = &loaded.settings;
-        let classification = loaded.mesh.classify(&request);
-        // The entry's name and counters come from the configuration's table; formatting them
-        // is the fallback for a name the core did not borrow from its resources, which it
-        // does not do today.
-        let tags = classification.service_entry.and_then(|entry| loaded.entries.get(&entry));
-        let name: Option<Cow<'_, str>> = match tags {
-            Some(tags) => Some(Cow::Borrowed(&tags.name)),
-            None => tags::entry_name(&classification).map(Cow::Owned),
-        };
-        let requested = if name.is_none() { request::requested_host(&request) } else { None };
+        let answer = Rc::new(evaluate(active, traffic, request));
+        self.write(active, traffic, answer);
+    }
+
+    /// Writes `answer`'s outputs for this request or connection and keeps it as the prediction.
+    fn write(&mut self, active: &Active, traffic: Traffic, answer: Rc<Answer>) {
+        let settings = &active.loaded.settings;
         if settings.outputs.filter_state {
-            let mut scratch = String::new();
-            let values = tags::filter_state(
-                &classification,
-                name.as_deref(),
-                requested.as_deref(),
-                &mut scratch,
-            );
-            for (key, value) in values.iter() {
+            for (key, value) in &answer.state {
                 abi::set_property(key, value.as_bytes());
             }
         }
         if settings.outputs.metrics {
-            let outcome = classification.outcome;
-            let id = VM.with(|vm| {
-                let VmState { counters, unregistered, overflow, .. } = &mut *vm.borrow_mut();
-                match (tags, &name) {
-                    (Some(tags), Some(name)) => {
-                        tags.counters.get_or_define(traffic, outcome, || {
-                            define(counters, tags::service_entry_counter(traffic, name, outcome))
-                        })
-                    }
-                    (None, Some(name)) => {
-                        define(counters, tags::service_entry_counter(traffic, name, outcome))
-                    }
-                    (_, None) => {
-                        let host = requested.as_deref().unwrap_or("unknown");
-                        match unregistered.admit(host, settings.max_unregistered_hosts) {
-                            Some(ids) => ids.get_or_define(traffic, outcome, || {
-                                define(counters, tags::unregistered_counter(traffic, host, outcome))
-                            }),
-                            None => overflow.get_or_define(traffic, outcome, || {
-                                define(counters, tags::overflow_counter(traffic))
-                            }),
-                        }
-                    }
-                }
-            });
-            increment(id);
+            increment(answer.counter);
         }
         if traffic == Traffic::Requests && settings.outputs.header {
             // The application's own copy goes first, so the upstream can trust ours.
             abi::remove_request_header(&settings.header_name);
-            if let Some(name) = &name {
+            if let Some(name) = &answer.entry {
                 abi::set_request_header(&settings.header_name, name);
             }
         }
-        drop(requested);
-        self.prediction = Some(Prediction {
-            outcome: classification.outcome,
-            cluster: classification.cluster,
-            routed_by_vs: classification.virtual_service.is_some(),
-            request,
-        });
+        self.prediction = Some(answer);
     }
 
     /// Compares the prediction with the cluster Envoy used (`xds.cluster_name`, read once the
@@ -306,8 +342,34 @@ impl HttpContext for Tagger {
     fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
         let Some(active) = self.active.clone() else { return Action::Continue };
         let reads = &active.loaded.reads;
+        if reads.only_authority_and_destination() {
+            // The usual configuration: an earlier request that showed the same authority and
+            // destination gets the same answer, so only the first is evaluated.
+            let authority = abi::request_header(":authority");
+            let downstream = http_downstream(reads, authority.is_some());
+            let kept =
+                authority.as_deref().and_then(|a| active.answers.borrow().get(a, &downstream));
+            let answer = kept.unwrap_or_else(|| {
+                let request = request::http_request(
+                    &active.loaded.settings,
+                    &active.namespace,
+                    &downstream,
+                    authority.as_deref(),
+                    None,
+                    None,
+                    Vec::new(),
+                );
+                let answer = Rc::new(evaluate(&active, Traffic::Requests, request));
+                if let Some(authority) = &authority {
+                    active.answers.borrow_mut().insert(authority, &downstream, Rc::clone(&answer));
+                }
+                answer
+            });
+            self.write(&active, Traffic::Requests, answer);
+            return Action::Continue;
+        }
         let request = if reads.headers.is_empty() {
-            // The usual configuration matches on no header: a lookup or three, not the map.
+            // Routes match on the method or path, but on no header: a lookup or three, not the map.
             let authority = abi::request_header(":authority");
             let (method, path) = if reads.method_and_path {
                 (abi::request_header(":method"), abi::request_header(":path"))
