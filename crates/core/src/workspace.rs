@@ -97,12 +97,10 @@ impl Workspace {
 
     /// Replaces the parts by those of `text`, cut at `starts`, keeping every unchanged one; then
     /// builds the mesh from them, or gives `None` when the text must be read whole.
-    fn read_parts(&mut self, text: &str, starts: &[usize]) -> Option<Mesh> {
-        let pieces: Vec<&str> = starts
-            .iter()
-            .zip(starts.iter().skip(1).chain([&text.len()]))
-            .map(|(&start, &end)| &text[start..end])
-            .collect();
+    fn read_parts(&mut self, text: &str, starts: &[(usize, u32)]) -> Option<Mesh> {
+        let ends = starts.iter().skip(1).map(|&(start, _)| start).chain([text.len()]);
+        let pieces: Vec<&str> =
+            starts.iter().zip(ends).map(|(&(start, _), end)| &text[start..end]).collect();
         let mut old = std::mem::take(&mut self.parts);
         // The unchanged parts at both ends; an edit changes the parts in between.
         let same = |kept: &Kept, piece: &str| kept.part.source.text == piece;
@@ -118,14 +116,8 @@ impl Workspace {
         let tail = old.split_off(old.len() - suffix);
         old.truncate(prefix);
         let mut parts = old;
-        let mut line = 0;
-        let mut lines_before = Vec::with_capacity(pieces.len());
-        for piece in &pieces {
-            lines_before.push(line);
-            line += piece.bytes().filter(|&byte| byte == b'\n').count() as u32;
-        }
-        for (piece, &line_offset) in
-            pieces[prefix..pieces.len() - suffix].iter().zip(&lines_before[prefix..])
+        for (piece, &(_, line_offset)) in
+            pieces[prefix..pieces.len() - suffix].iter().zip(&starts[prefix..])
         {
             let mut part = load::load_part(&self.name, piece, line_offset);
             for resource in &part.resources {
@@ -134,7 +126,7 @@ impl Workspace {
             parts.push(Kept { part, resources: 0 });
         }
         parts.extend(tail);
-        for (kept, line_offset) in parts.iter_mut().zip(lines_before) {
+        for (kept, &(_, line_offset)) in parts.iter_mut().zip(starts) {
             kept.part.source.line_offset = line_offset;
         }
         self.parts = parts;
@@ -169,29 +161,34 @@ impl Workspace {
     }
 }
 
-/// Where the parts of `text` start: at 0 and at every document-start line after the first
-/// line; `None` when the text must be read whole (see the module documentation).
-fn cut(text: &str) -> Option<Vec<usize>> {
+/// Where the parts of `text` start, as a byte offset and the number of lines before it: at 0
+/// and at every document-start line after the first line; `None` when the text must be read
+/// whole (see the module documentation).
+fn cut(text: &str) -> Option<Vec<(usize, u32)>> {
     if text.contains('\u{feff}') {
         return None;
     }
     let bytes = text.as_bytes();
-    let mut starts = vec![0];
+    let mut starts = vec![(0, 0)];
     let mut line_start = 0;
+    let mut line = 0;
     while line_start < bytes.len() {
-        let line = &bytes[line_start..];
+        let rest = &bytes[line_start..];
         // A marker is three characters followed by a blank, a line break or the end.
         let marker = |mark: &[u8]| {
-            line.starts_with(mark) && line.get(3).is_none_or(|next| b" \t\r\n".contains(next))
+            rest.starts_with(mark) && rest.get(3).is_none_or(|next| b" \t\r\n".contains(next))
         };
-        if line.first() == Some(&b'%') || marker(b"...") {
+        if rest.first() == Some(&b'%') || marker(b"...") {
             return None;
         }
         if line_start > 0 && marker(b"---") {
-            starts.push(line_start);
+            starts.push((line_start, line));
         }
-        match line.iter().position(|&byte| byte == b'\n') {
-            Some(newline) => line_start += newline + 1,
+        match rest.iter().position(|&byte| byte == b'\n') {
+            Some(newline) => {
+                line_start += newline + 1;
+                line += 1;
+            }
             None => break,
         }
     }
@@ -206,14 +203,14 @@ mod tests {
     fn cuts_at_document_start_lines_only() {
         let text = "# head\n---\na: 1\n--- # c\nb: |\n  ---\n----\n---\n";
         let starts = cut(text).expect("cuttable");
-        let pieces: Vec<&str> = starts
-            .iter()
-            .zip(starts.iter().skip(1).chain([&text.len()]))
-            .map(|(&start, &end)| &text[start..end])
-            .collect();
+        let ends = starts.iter().skip(1).map(|&(start, _)| start).chain([text.len()]);
+        let pieces: Vec<&str> =
+            starts.iter().zip(ends).map(|(&(start, _), end)| &text[start..end]).collect();
         assert_eq!(pieces, ["# head\n", "---\na: 1\n", "--- # c\nb: |\n  ---\n----\n", "---\n"]);
-        assert_eq!(cut("---\na: 1\n"), Some(vec![0]));
-        assert_eq!(cut("a: 1\r\n---\r\nb: 2"), Some(vec![0, 6]));
+        let lines: Vec<u32> = starts.iter().map(|&(_, line)| line).collect();
+        assert_eq!(lines, [0, 1, 3, 7]);
+        assert_eq!(cut("---\na: 1\n"), Some(vec![(0, 0)]));
+        assert_eq!(cut("a: 1\r\n---\r\nb: 2"), Some(vec![(0, 0), (6, 1)]));
         for whole in ["%YAML 1.2\n---\na: 1\n", "a: 1\n...\n---\nb: 2\n", "\u{feff}a: 1\n"] {
             assert_eq!(cut(whole), None, "{whole:?}");
         }

@@ -151,16 +151,49 @@ struct Tagger {
 /// The filter's answer for one request or connection: what it writes, and what it predicts
 /// Envoy will do (for the drift check).
 struct Answer {
-    /// Filter-state values by key, in the order of [`tags::KEYS`].
-    state: Vec<(&'static str, Box<str>)>,
+    state: State,
     /// The counter to increment, its id already defined.
     counter: Option<u32>,
-    /// `namespace/name` of the matched ServiceEntry, for the optional header.
+    /// `namespace/name` of the matched ServiceEntry, when the header output is on.
     entry: Option<Box<str>>,
     outcome: Outcome,
     cluster: Option<String>,
     routed_by_vs: bool,
     request: Request,
+}
+
+/// Filter-state values, one after the other in one string: configurations that are evaluated
+/// on every request (routes matching on method, path or headers) pay one allocation for them.
+#[derive(Default)]
+struct State {
+    text: String,
+    /// Each key, and where its value ends in `text`, in the order of [`tags::KEYS`].
+    ends: [(&'static str, usize); tags::KEYS.len()],
+    len: usize,
+}
+
+impl State {
+    fn of(values: &tags::FilterState<'_>) -> State {
+        let mut state = State {
+            text: String::with_capacity(values.iter().map(|(_, value)| value.len()).sum()),
+            ..State::default()
+        };
+        for (key, value) in values.iter() {
+            state.text.push_str(value);
+            state.ends[state.len] = (key, state.text.len());
+            state.len += 1;
+        }
+        state
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let mut start = 0;
+        self.ends[..self.len].iter().map(move |&(key, end)| {
+            let value = self.text.get(start..end).unwrap_or_default();
+            start = end;
+            (key, value)
+        })
+    }
 }
 
 /// Evaluates one request or connection: the core's classification, turned into what the
@@ -178,7 +211,7 @@ fn evaluate(active: &Active, traffic: Traffic, request: Request) -> Answer {
         None => tags::entry_name(&classification).map(Cow::Owned),
     };
     let requested = if name.is_none() { request::requested_host(&request) } else { None };
-    let mut state = Vec::new();
+    let mut state = State::default();
     if settings.outputs.filter_state {
         let mut scratch = String::new();
         let values = tags::filter_state(
@@ -187,7 +220,7 @@ fn evaluate(active: &Active, traffic: Traffic, request: Request) -> Answer {
             requested.as_deref(),
             &mut scratch,
         );
-        state.extend(values.iter().map(|(key, value)| (key, Box::from(value))));
+        state = State::of(&values);
     }
     let mut counter = None;
     if settings.outputs.metrics {
@@ -215,7 +248,7 @@ fn evaluate(active: &Active, traffic: Traffic, request: Request) -> Answer {
             }
         });
     }
-    let entry = name.as_deref().map(Box::from);
+    let entry = name.as_deref().filter(|_| settings.outputs.header).map(Box::from);
     drop(requested);
     Answer {
         state,
@@ -259,7 +292,7 @@ impl Tagger {
     fn write(&mut self, active: &Active, traffic: Traffic, answer: Rc<Answer>) {
         let settings = &active.loaded.settings;
         if settings.outputs.filter_state {
-            for (key, value) in &answer.state {
+            for (key, value) in answer.state.iter() {
                 abi::set_property(key, value.as_bytes());
             }
         }
