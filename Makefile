@@ -20,7 +20,7 @@ help:
 	@echo "make test        format check, clippy, all tests, core for native + wasm32 targets"
 	@echo "make bench       criterion benchmarks: lint, index build, fast path, explain (10k SE + 1k DR + 1k VS)"
 	@echo "                 and make bench-filter"
-	@echo "make bench-filter  Envoy with meshroute-filter (1, 1k, 10k SE) against the floor filter under wrk"
+	@echo "make bench-filter  Envoy with meshroute-filter (1, 1k, 10k SE) against the floor filters under wrk, in turn and paired"
 	@echo "make fuzz        run the parser fuzz target for FUZZ_SECONDS (default 300)"
 	@echo "make web         build the playground's deployable static folder web/dist/ (wasm, bundle, examples)"
 	@echo "make test-web    playground checks: types, CSP, the fixture corpus and the UI in headless chromium"
