@@ -127,6 +127,27 @@ async function pasteOver(page, value) {
   }, value));
 }
 
+/**
+ * Waits until the editor has drawn what a click asked of it. The click moves the cursor, and
+ * CodeMirror draws the cursor's line at once; the scroll comes at its next measure (an animation
+ * frame) and the lines the scroll uncovers are drawn after it. A read between the two saw one
+ * highlighted line of nine on a loaded CI machine. So wait until the drawn lines, the highlight
+ * and both scroll positions have held still over four frames in a row.
+ */
+const drawn = (page) =>
+  page.waitForFunction(() => {
+    const root = document.querySelector('#editor').shadowRoot;
+    const now = [
+      root.querySelectorAll('.cm-line').length,
+      root.querySelectorAll('.cm-decided').length,
+      root.querySelector('.cm-scroller').scrollTop,
+      window.scrollY,
+    ].join();
+    const held = window.__drawn?.now === now ? window.__drawn.held + 1 : 0;
+    window.__drawn = { now, held };
+    return held >= 3;
+  }, null, { polling: 'raf' });
+
 /** The texts of the editor lines that carry `className` (CodeMirror draws lines as .cm-line). */
 const linesWith = (page, className) =>
   page.locator(`#editor .cm-line.${className}`).evaluateAll((lines) => lines.map((l) => l.textContent));
@@ -258,6 +279,7 @@ test('broken YAML: the finding is listed at its line and underlined there, messa
   await setEditorText(page, broken);
   // The finding's button moves the cursor there.
   await page.click(`#diagnostics li[data-code="MR0001"] button.ref`);
+  await drawn(page);
   const cursorLine = await page.evaluate(() => {
     const root = document.querySelector('#editor').shadowRoot;
     return root.querySelector('.cm-activeLine')?.textContent;
@@ -274,6 +296,7 @@ test('a step reference highlights the deciding YAML lines in the editor', async 
   const line = Number(/line (\d+)/.exec(label)?.[1]);
   check(line > 0, `reference without a line: ${label}`);
   await button.click();
+  await drawn(page);
   const decided = await linesWith(page, 'cm-decided');
   check(decided.length >= 2, `highlighted lines: ${JSON.stringify(decided)}`);
   check(decided[0] === config[line - 1], `first highlighted line "${decided[0]}" is not line ${line} "${config[line - 1]}"`);
@@ -288,6 +311,7 @@ test('a step reference highlights the deciding YAML lines in the editor', async 
   check(visible, 'the highlighted lines are not scrolled into view');
   // A reference further down scrolls there.
   await page.click('#steps li[data-stage="subset"] button.ref');
+  await drawn(page);
   const subset = await linesWith(page, 'cm-decided');
   // The whole subset item: its name and its labels, not the next subset.
   check(subset.length === 3 && subset[0].includes('- name: old-provider') && subset[2].includes('provider: old'), `subset reference highlights ${JSON.stringify(subset)}`);
