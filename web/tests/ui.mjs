@@ -148,6 +148,16 @@ const drawn = (page) =>
     return held >= 3;
   }, null, { polling: 'raf' });
 
+/**
+ * Clicks Share or Embed and waits for its dialog. The link is compressed asynchronously
+ * (CompressionStream) and the dialog opens only once the field holds it, so reading the field
+ * right after the click could see the previous value, or none.
+ */
+async function openDialog(page, button, dialog) {
+  await page.click(button);
+  await page.waitForFunction((id) => document.getElementById(id).open, dialog, { timeout: 5000 });
+}
+
 /** The texts of the editor lines that carry `className` (CodeMirror draws lines as .cm-line). */
 const linesWith = (page, className) =>
   page.locator(`#editor .cm-line.${className}`).evaluateAll((lines) => lines.map((l) => l.textContent));
@@ -335,7 +345,7 @@ test('share link round trip restores the state exactly', async () => {
   await setEditorText(page, config);
   const before = await state(page);
   check(Array.isArray(before.request.headers['x-trace']), 'repeated header is not a list');
-  await page.click('#share-button');
+  await openDialog(page, '#share-button', 'share-dialog');
   const link = await page.inputValue('#share-link');
   check(link.startsWith(session.url) && /#v1\.[A-Za-z0-9_-]+$/.test(link), `link: ${link.slice(0, 80)}`);
   check((await page.evaluate(() => location.hash)) === new URL(link).hash, 'the address bar does not hold the state');
@@ -354,7 +364,7 @@ test('share link round trip restores the state exactly', async () => {
 test('embed: snippet, compact read-only view, and the snippet working in a host page', async () => {
   const { page, context, clean } = await open();
   await afterExplain(page, () => page.fill('#f-from', `geo${XSS}`));
-  await page.click('#embed-button');
+  await openDialog(page, '#embed-button', 'embed-dialog');
   const snippet = await page.inputValue('#embed-snippet');
   const src = /src="([^"]+)"/.exec(snippet)?.[1];
   check(snippet.startsWith('<iframe ') && src?.startsWith(`${session.url}?embed=1#v1.`), `snippet: ${snippet.slice(0, 120)}`);
@@ -362,7 +372,7 @@ test('embed: snippet, compact read-only view, and the snippet working in a host 
   await page.keyboard.press('Escape');
   check(!(await page.locator('#embed-dialog').evaluate((d) => d.open)), 'Escape does not close the dialog');
   await afterExplain(page, () => page.fill('#f-from', 'geo'));
-  await page.click('#embed-button');
+  await openDialog(page, '#embed-button', 'embed-dialog');
   const cleanSrc = /src="([^"]+)"/.exec(await page.inputValue('#embed-snippet'))[1].replaceAll('&amp;', '&');
 
   const embedded = await context.newPage();
