@@ -549,7 +549,11 @@ test('keyboard: examples menu, editor escape, every control labelled', async () 
   const { page, clean } = await open();
   await page.focus('#examples summary');
   await page.keyboard.press('Enter');
-  check(await page.evaluate(() => document.activeElement?.id === 'example-filter'), 'the filter is not focused when the menu opens');
+  // The page focuses the filter on the menu's `toggle` event, which comes in a task of its own.
+  const filterFocused = await page
+    .waitForFunction(() => document.activeElement?.id === 'example-filter', null, { timeout: 5000 })
+    .then(() => true, () => false);
+  check(filterFocused, 'the filter is not focused when the menu opens');
   await page.keyboard.type('sticky header');
   await page.keyboard.press('Tab');
   const focused = await page.evaluate(() => document.activeElement?.dataset.example);
