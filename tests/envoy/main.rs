@@ -539,6 +539,10 @@ fn robustness_checks() -> Vec<(&'static str, Check)> {
         ("robustness/header-option-replaces-spoofed-copies", header_option),
         ("robustness/unregistered-hosts-capped", unregistered_hosts_capped),
         ("robustness/kept-answers-follow-the-authority", kept_answers_follow_the_authority),
+        (
+            "robustness/kept-answers-only-where-routes-read-nothing-else",
+            kept_answers_only_where_routes_read_nothing_else,
+        ),
         ("native/filter-reads-keep-every-verdict", filter_reads_keep_every_verdict),
     ]
 }
@@ -704,6 +708,62 @@ fn kept_answers_follow_the_authority(suite: &mut Suite) -> Result<(), String> {
         if got_entry != *entry || got_host != Some(*tagged_host) {
             problems
                 .push(format!("request {round} to {host}: entry {got_entry:?}, host {got_host:?}"));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
+
+/// One VirtualService routes on a header, the other host has none: requests to the first are
+/// evaluated every time (a kept answer would send the next one where the header sent the last),
+/// while the second keeps its answer. Envoy's actual cluster says which answer was right.
+fn kept_answers_only_where_routes_read_nothing_else(suite: &mut Suite) -> Result<(), String> {
+    const CANARY: &str = "\
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: shop, namespace: default}
+spec:
+  hosts: [shop.example.com, shop-canary.example.com, httpbin.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop, namespace: default}
+spec:
+  hosts: [shop.example.com]
+  http:
+  - match: [{headers: {x-canary: {exact: 'yes'}}}]
+    route: [{destination: {host: shop-canary.example.com}}]
+  - route: [{destination: {host: shop.example.com}}]
+";
+    if !load(suite, CANARY, json!({}))? {
+        return Err("the configuration was rejected".into());
+    }
+    let (stable, canary, httpbin) = (
+        "outbound|80||shop.example.com",
+        "outbound|80||shop-canary.example.com",
+        "outbound|80||httpbin.example.com",
+    );
+    let sequence = [
+        ("shop.example.com", "x-canary: yes\r\n", canary),
+        ("shop.example.com", "", stable),
+        ("shop.example.com", "x-canary: yes\r\n", canary),
+        ("httpbin.example.com", "x-canary: yes\r\n", httpbin),
+        ("shop.example.com", "x-canary: no\r\n", stable),
+        ("httpbin.example.com", "", httpbin),
+        ("shop.example.com", "X-Canary: yes\r\n", canary),
+    ];
+    let mut problems = Vec::new();
+    for (round, (host, header, cluster)) in sequence.iter().enumerate() {
+        let head = format!("GET / HTTP/1.1\r\nHost: {host}\r\n{header}connection: close\r\n\r\n");
+        let (_, logged) = raw_http(suite, 80, head.as_bytes())?;
+        let tagged = logged.tags.get(tags::CLUSTER).map(String::as_str);
+        if tagged != Some(*cluster) || logged.upstream.as_deref() != Some(*cluster) {
+            problems.push(format!(
+                "request {round} to {host} ({}): tagged {tagged:?}, Envoy used {:?}, expected {cluster}",
+                header.trim(),
+                logged.upstream
+            ));
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }

@@ -1,10 +1,14 @@
 //! Answers kept by what an HTTP request showed, so that a repeated request is not evaluated again.
 //!
-//! Egress traffic repeats itself: a sidecar sends most of its requests to a few hosts. When a
-//! configuration's routing reads nothing of a request but its authority, the destination port
-//! and, where it matters, the destination address (see `request::Reads`), equal values give an
-//! equal answer. The filter then keeps each answer (what it writes and what it predicts) under
-//! those values and writes it again for the next request that shows them.
+//! Egress traffic repeats itself: a sidecar sends most of its requests to a few hosts. When
+//! routing read nothing of a request but its authority, the destination port and, where it
+//! matters, the destination address (see `request::Reads`), requests with equal values get an
+//! equal answer. That is the case unless an HTTP route match of the VirtualService that governs
+//! the host looked at the uri, method, headers or query (the core's
+//! `Classification::depends_on_request`), so it is decided per answer, not per configuration:
+//! one VirtualService matching on a header does not cost the other hosts their kept answers.
+//! The filter keeps each such answer (what it writes and what it predicts) under those values
+//! and writes it again for the next request that shows them.
 //!
 //! The table belongs to one configuration, so a new configuration starts empty. It is bounded:
 //! authorities longer than [`MAX_AUTHORITY`] are never kept, and at [`CAPACITY`] answers the

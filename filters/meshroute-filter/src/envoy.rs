@@ -159,11 +159,15 @@ struct Answer {
     outcome: Outcome,
     cluster: Option<String>,
     routed_by_vs: bool,
+    /// Whether requests that show the same authority and destination get this answer too:
+    /// no route match read the request's uri, method, headers or query.
+    keep: bool,
     request: Request,
 }
 
-/// Filter-state values, one after the other in one string: configurations that are evaluated
-/// on every request (routes matching on method, path or headers) pay one allocation for them.
+/// Filter-state values, one after the other in one string: requests that are evaluated every
+/// time (to hosts whose routes match on the uri, method, headers or query) pay one allocation
+/// for them.
 #[derive(Default)]
 struct State {
     text: String,
@@ -257,6 +261,7 @@ fn evaluate(active: &Active, traffic: Traffic, request: Request) -> Answer {
         outcome: classification.outcome,
         cluster: classification.cluster,
         routed_by_vs: classification.virtual_service.is_some(),
+        keep: !classification.depends_on_request,
         request,
     }
 }
@@ -375,78 +380,20 @@ impl HttpContext for Tagger {
     fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
         let Some(active) = self.active.clone() else { return Action::Continue };
         let reads = &active.loaded.reads;
-        if reads.only_authority_and_destination() {
-            // The usual configuration: an earlier request that showed the same authority and
-            // destination gets the same answer, so only the first is evaluated.
-            let authority = abi::request_header(":authority");
-            let downstream = http_downstream(reads, authority.is_some());
-            let kept =
-                authority.as_deref().and_then(|a| active.answers.borrow().get(a, &downstream));
-            let answer = kept.unwrap_or_else(|| {
-                let request = request::http_request(
-                    &active.loaded.settings,
-                    &active.namespace,
-                    &downstream,
-                    authority.as_deref(),
-                    None,
-                    None,
-                    Vec::new(),
-                );
-                let answer = Rc::new(evaluate(&active, Traffic::Requests, request));
-                if let Some(authority) = &authority {
-                    active.answers.borrow_mut().insert(authority, &downstream, Rc::clone(&answer));
-                }
-                answer
-            });
-            self.write(&active, Traffic::Requests, answer);
-            return Action::Continue;
-        }
-        let request = if reads.headers.is_empty() {
-            // Routes match on the method or path, but on no header: a lookup or three, not the map.
-            let authority = abi::request_header(":authority");
-            let (method, path) = if reads.method_and_path {
-                (abi::request_header(":method"), abi::request_header(":path"))
-            } else {
-                (None, None)
-            };
-            let downstream = http_downstream(reads, authority.is_some());
-            request::http_request(
-                &active.loaded.settings,
-                &active.namespace,
-                &downstream,
-                authority.as_deref(),
-                method.as_deref(),
-                path.as_deref(),
-                Vec::new(),
-            )
-        } else {
-            let map = abi::request_header_pairs();
-            let pairs = request::parse_header_pairs(&map);
-            let find =
-                |name: &str| pairs.iter().find(|(k, _)| *k == name.as_bytes()).map(|(_, v)| *v);
-            let headers = pairs
-                .iter()
-                .filter(|(name, _)| reads.headers.iter().any(|w| w.as_bytes() == *name))
-                .map(|(name, value)| {
-                    (
-                        String::from_utf8_lossy(name).into_owned(),
-                        String::from_utf8_lossy(value).into_owned(),
-                    )
-                })
-                .collect();
-            let authority = find(":authority");
-            let downstream = http_downstream(reads, authority.is_some());
-            request::http_request(
-                &active.loaded.settings,
-                &active.namespace,
-                &downstream,
-                authority,
-                find(":method"),
-                find(":path"),
-                headers,
-            )
-        };
-        self.tag(&active, Traffic::Requests, request);
+        let authority = abi::request_header(":authority");
+        let downstream = http_downstream(reads, authority.is_some());
+        // An earlier request that showed the same authority and destination left its answer
+        // if routing read nothing else of it; then only that first request was evaluated.
+        let kept = authority.as_deref().and_then(|a| active.answers.borrow().get(a, &downstream));
+        let answer = kept.unwrap_or_else(|| {
+            let request = http_request(&active, authority.as_deref(), &downstream);
+            let answer = Rc::new(evaluate(&active, Traffic::Requests, request));
+            if let (true, Some(authority)) = (answer.keep, &authority) {
+                active.answers.borrow_mut().insert(authority, &downstream, Rc::clone(&answer));
+            }
+            answer
+        });
+        self.write(&active, Traffic::Requests, answer);
         Action::Continue
     }
 
@@ -465,6 +412,52 @@ fn http_downstream(reads: &request::Reads, has_authority: bool) -> Downstream {
     } else {
         Downstream { address: None, port }
     }
+}
+
+/// The core's view of an HTTP request: its authority and destination, plus what the
+/// configuration's route matches can read of it (`Reads`), and nothing more.
+fn http_request(active: &Active, authority: Option<&[u8]>, downstream: &Downstream) -> Request {
+    let (settings, namespace) = (&active.loaded.settings, &active.namespace);
+    let reads = &active.loaded.reads;
+    if reads.headers.is_empty() {
+        // Routes match on the method or path, or on nothing: a lookup or two, not the map.
+        let (method, path) = if reads.method_and_path {
+            (abi::request_header(":method"), abi::request_header(":path"))
+        } else {
+            (None, None)
+        };
+        return request::http_request(
+            settings,
+            namespace,
+            downstream,
+            authority,
+            method.as_deref(),
+            path.as_deref(),
+            Vec::new(),
+        );
+    }
+    let map = abi::request_header_pairs();
+    let pairs = request::parse_header_pairs(&map);
+    let find = |name: &str| pairs.iter().find(|(k, _)| *k == name.as_bytes()).map(|(_, v)| *v);
+    let headers = pairs
+        .iter()
+        .filter(|(name, _)| reads.headers.iter().any(|w| w.as_bytes() == *name))
+        .map(|(name, value)| {
+            (
+                String::from_utf8_lossy(name).into_owned(),
+                String::from_utf8_lossy(value).into_owned(),
+            )
+        })
+        .collect();
+    request::http_request(
+        settings,
+        namespace,
+        downstream,
+        authority,
+        find(":method"),
+        find(":path"),
+        headers,
+    )
 }
 
 impl StreamContext for Tagger {

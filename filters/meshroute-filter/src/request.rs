@@ -43,12 +43,6 @@ pub struct Reads {
 }
 
 impl Reads {
-    /// Whether routing reads nothing of an HTTP request but its authority and destination (port,
-    /// and address where [`Reads::address_needed`] says so): then those decide the answer.
-    pub fn only_authority_and_destination(&self) -> bool {
-        self.headers.is_empty() && !self.method_and_path
-    }
-
     pub fn of(mesh: &Mesh, settings: &Settings) -> Reads {
         let method_and_path = mesh.config().virtual_services().any(|(_, spec)| {
             spec.http

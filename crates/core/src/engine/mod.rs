@@ -288,6 +288,11 @@ pub struct Classification<'m> {
     pub virtual_service: Option<RouteRef<'m>>,
     pub cluster: Option<String>,
     pub subset: Option<String>,
+    /// Whether this answer can change with more of an HTTP request than its host, port,
+    /// destination address and source: an HTTP route match looked at the uri, method, headers
+    /// or query parameters. When false, every request that agrees on those gets the same
+    /// classification, so a caller may keep it for them.
+    pub depends_on_request: bool,
 }
 
 /// A matched ServiceEntry host, borrowed from the index.

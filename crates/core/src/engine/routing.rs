@@ -1,5 +1,6 @@
 //! The pipeline: settings, listener, virtual host, VirtualService route, destinations, result.
 
+use std::cell::Cell;
 use std::net::IpAddr;
 
 use crate::api::{HttpMatchRequest, HttpRoute, L4MatchAttributes, TlsMatchAttributes};
@@ -43,6 +44,9 @@ pub(crate) struct Eval<'m> {
     pub(crate) matched: Option<Selected>,
     /// The VirtualService that governs the request and the entry that matched.
     pub(crate) vs_hit: Option<VsHit>,
+    /// Whether an HTTP route match looked past the host, port and source: at the request's
+    /// uri, method, headers or query. A cell because matching only reads the evaluation.
+    pub(crate) read_request: Cell<bool>,
 }
 
 /// The governing VirtualService by resource index, its section and matching entry.
@@ -177,6 +181,7 @@ impl Mesh {
             virtual_service: eval.vs_hit.map(|hit| self.route_ref(hit)),
             cluster: eval.out.cluster,
             subset: eval.out.subset,
+            depends_on_request: eval.read_request.get(),
         }
     }
 
@@ -360,6 +365,7 @@ impl<'m> Eval<'m> {
             out: empty_explanation(),
             target: None,
             policy: OutboundPolicy::AllowAny,
+            read_request: Cell::new(false),
         }
     }
 }
@@ -812,7 +818,16 @@ impl<'m> Eval<'m> {
         if let Err(reason) = http_static_match(proxy, m, port) {
             return self.miss(|| reason.describe(proxy));
         }
-        // Runtime predicates, evaluated by Envoy per request.
+        // Runtime predicates, evaluated by Envoy per request. `authority` reads the host and
+        // `scheme` is always http here, so neither makes the answer depend on more than those.
+        if m.uri.is_some()
+            || m.method.is_some()
+            || m.headers.is_some()
+            || m.without_headers.is_some()
+            || m.query_params.is_some()
+        {
+            self.read_request.set(true);
+        }
         if let Some(uri) = m.uri.as_ref() {
             let ignore_case = m.ignore_uri_case.as_ref().is_some_and(|v| v.value);
             // exact and regex see the path without its query; prefix sees the raw :path.

@@ -134,3 +134,65 @@ fn cluster_names_follow_istio() {
     assert_eq!(cluster_name(65535, "", "*.example.com"), "outbound|65535||*.example.com");
     assert_eq!(cluster_name(u32::MAX, "s", "h"), format!("outbound|{}|s|h", u32::MAX));
 }
+
+/// `depends_on_request` says whether a route match read more of the request than its host,
+/// port and source, so a caller knows when it may reuse the answer for the same host.
+#[test]
+fn an_answer_depends_on_the_request_only_where_a_match_reads_it() {
+    let yaml = "\
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: apis, namespace: default}
+spec:
+  hosts: [canary.example.com, plain.example.com, ported.example.com, bare.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: canary, namespace: default}
+spec:
+  hosts: [canary.example.com]
+  http:
+  - match: [{headers: {x-canary: {exact: 'yes'}}}]
+    route: [{destination: {host: canary.example.com, subset: v2}}]
+  - route: [{destination: {host: canary.example.com, subset: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: plain, namespace: default}
+spec:
+  hosts: [plain.example.com]
+  http:
+  - route: [{destination: {host: plain.example.com}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ported, namespace: default}
+spec:
+  hosts: [ported.example.com]
+  http:
+  - match: [{port: 8080, uri: {prefix: /v2}}]
+    route: [{destination: {host: ported.example.com, subset: v2}}]
+  - match: [{authority: {exact: ported.example.com}}]
+    route: [{destination: {host: ported.example.com}}]
+";
+    let (config, diagnostics) =
+        crate::lint(&[crate::Source { name: "t.yaml", bytes: yaml.as_bytes() }]);
+    let mesh = super::Mesh::new(config, diagnostics);
+    let depends = |host: &str, headers: Vec<(String, String)>| {
+        let request =
+            Request { host: Some(host.into()), port: Some(80), headers, ..Request::default() };
+        let classification = mesh.classify(&request);
+        (classification.depends_on_request, classification.subset)
+    };
+    // The header match is read whether or not it matches.
+    let canary = vec![("x-canary".to_string(), "yes".to_string())];
+    assert_eq!(depends("canary.example.com", canary), (true, Some("v2".into())));
+    assert_eq!(depends("canary.example.com", Vec::new()), (true, Some("v1".into())));
+    // No match at all, or no VirtualService: host and port decide.
+    assert_eq!(depends("plain.example.com", Vec::new()), (false, None));
+    assert_eq!(depends("bare.example.com", Vec::new()), (false, None));
+    // A match that fails on its port never reads the uri; an authority match reads only the host.
+    assert_eq!(depends("ported.example.com", Vec::new()), (false, None));
+}
