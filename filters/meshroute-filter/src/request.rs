@@ -28,7 +28,8 @@ impl Downstream {
 }
 
 /// Which parts of an HTTP request the configuration's routing can look at, worked out once per
-/// configuration: every property or header the filter reads is a host call on every request.
+/// configuration: every property or header the filter reads is a host call on every request it
+/// evaluates. The authority and destination are read for every request, kept answer or not.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reads {
     /// The request headers VirtualService matches name ([`Mesh::routing_header_names`]). When
