@@ -83,6 +83,9 @@ MAX_CONTROL_ERROR = 0.03
 # A second Envoy with the outputs floor: paired with the first, it shows the paired runs' error.
 TWIN = "outputs-floor-twin"
 LARGEST = f"meshroute-{SIZES[-1]}"
+# The largest mesh plus a VirtualService that routes another host on a header: requests to that
+# host are evaluated every time, but the measured host's answer is still kept.
+HEADER_ROUTE = f"{LARGEST}-header-route"
 # The paired comparisons: (reference, measured, the least ratio that passes or None for a
 # ratio only reported, what the ratio says).
 PAIRS = (
@@ -97,6 +100,8 @@ PAIRS = (
         "an unregistered host (passthrough)"),
        ("outputs-floor", f"{LARGEST} rotating", MIN_RATIO_TO_FLOOR,
         "every request evaluated: the first request to a host, no kept answer"),
+       ("outputs-floor", HEADER_ROUTE, MIN_RATIO_TO_FLOOR,
+        "another host's VirtualService routes on a header: this host's answer is still kept"),
        (f"meshroute-{SIZES[0]}", LARGEST, MIN_RATIO_10K_TO_1,
         "per-request cost flat in the number of entries")]
 )
@@ -166,6 +171,19 @@ def service_entries(count, http_port):
     return "---\n".join(docs), hit
 
 
+def header_route():
+    """A VirtualService for the first generated host (`api-0.example.com`) that sends requests
+    with `x-canary: yes` to another entry's host, and the rest to its own."""
+    return (
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+        "metadata:\n  name: canary\n  namespace: team-0\n"
+        "spec:\n  hosts:\n  - api-0.example.com\n  http:\n"
+        "  - match:\n    - headers:\n        x-canary:\n          exact: 'yes'\n"
+        "    route:\n    - destination:\n        host: api-8.example.com\n"
+        "  - route:\n    - destination:\n        host: api-0.example.com\n"
+    )
+
+
 MODULES = {"meshroute": "meshroute_filter.wasm", "floor": "floor_filter.wasm",
            "outputs-floor": "outputs_floor.wasm"}
 
@@ -183,6 +201,9 @@ def configurations(modules, port):
         plugin = json.dumps({"resources": text, "namespace": NAMESPACE})
         configs.append((f"meshroute-{size}", (modules / MODULES["meshroute"], "meshroute", plugin),
                         hit))
+    text, hit = service_entries(SIZES[-1], port)
+    plugin = json.dumps({"resources": f"{text}---\n{header_route()}", "namespace": NAMESPACE})
+    configs.append((HEADER_ROUTE, (modules / MODULES["meshroute"], "meshroute", plugin), hit))
     return configs
 
 
@@ -204,7 +225,7 @@ def runs(modules, port, configs=None):
     default_host = hits[f"meshroute-{SIZES[-1]}"][0]
     out = [(name, wasm, hit[0] if hit else default_host) for name, wasm, hit in configs]
     for name, wasm, _ in configs:
-        if name.startswith("meshroute-"):
+        if name in [f"meshroute-{size}" for size in SIZES]:
             out.append((f"{name} unregistered", wasm, UNREGISTERED_HOST))
     largest = f"meshroute-{SIZES[-1]}"
     wasm = next(wasm for name, wasm, _ in configs if name == largest)
@@ -657,6 +678,9 @@ def measure(args, configs, envoys, modules, wrk_cpu):
                f"{name}: expected {want} routed, the filter state says {got}")
         expect(checks[f"{name} unregistered"]["x-service-entry"] in (None, "", "-"),
                f"{name}: an unregistered host was tagged {checks[f'{name} unregistered']}")
+    got = checks[HEADER_ROUTE]
+    expect(got["x-service-entry"] == hits[HEADER_ROUTE][1] and got["x-outcome"] == "routed",
+           f"{HEADER_ROUTE}: expected {hits[HEADER_ROUTE][1]} routed, the filter state says {got}")
 
     memory = {envoy.name: memory_report(envoy) for envoy in envoys}
 
