@@ -543,6 +543,7 @@ fn robustness_checks() -> Vec<(&'static str, Check)> {
             "robustness/kept-answers-only-where-routes-read-nothing-else",
             kept_answers_only_where_routes_read_nothing_else,
         ),
+        ("robustness/weighted-route-both-branches-agree", weighted_route_both_branches_agree),
         ("native/filter-reads-keep-every-verdict", filter_reads_keep_every_verdict),
     ]
 }
@@ -767,6 +768,48 @@ spec:
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
+
+/// A 50/50 weighted route: Envoy picks either cluster, the filter predicts the heavier (the
+/// first), and a pick of the other must still count as agreement. The host's answer is kept, so
+/// every request after the first also checks the kept answer's alternatives. Twenty requests
+/// miss one of the clusters with a chance of one in half a million.
+fn weighted_route_both_branches_agree(suite: &mut Suite) -> Result<(), String> {
+    const SPLIT: &str = "\
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: shop, namespace: default}
+spec:
+  hosts: [shop.example.com, shop-next.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop, namespace: default}
+spec:
+  hosts: [shop.example.com]
+  http:
+  - route:
+    - {destination: {host: shop.example.com}, weight: 50}
+    - {destination: {host: shop-next.example.com}, weight: 50}
+";
+    if !load(suite, SPLIT, json!({}))? {
+        return Err("the configuration was rejected".into());
+    }
+    let drift_before = suite.drift();
+    let mut used = BTreeMap::new();
+    let head = b"GET / HTTP/1.1\r\nHost: shop.example.com\r\nconnection: close\r\n\r\n";
+    for _ in 0..20 {
+        let (_, logged) = raw_http(suite, 80, head)?;
+        *used.entry(logged.upstream.unwrap_or_default()).or_insert(0) += 1;
+    }
+    let drift = suite.drift() - drift_before;
+    let expected = ["outbound|80||shop-next.example.com", "outbound|80||shop.example.com"];
+    if used.keys().map(String::as_str).ne(expected) || drift != 0 {
+        return Err(format!("Envoy used {used:?}; the drift counter moved by {drift}"));
+    }
+    Ok(())
 }
 
 fn connection_without_sni(suite: &mut Suite) -> Result<(), String> {
