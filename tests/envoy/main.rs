@@ -714,16 +714,13 @@ fn kept_answers_follow_the_authority(suite: &mut Suite) -> Result<(), String> {
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
 }
 
-/// One VirtualService routes on a header, the other host has none: requests to the first are
-/// evaluated every time (a kept answer would send the next one where the header sent the last),
-/// while the second keeps its answer. Envoy's actual cluster says which answer was right.
-fn kept_answers_only_where_routes_read_nothing_else(suite: &mut Suite) -> Result<(), String> {
-    const CANARY: &str = "\
+/// Two VirtualServices: `shop` routes on a header, `split` by weight; `httpbin` has none.
+const ROUTED: &str = "\
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: shop, namespace: default}
 spec:
-  hosts: [shop.example.com, shop-canary.example.com, httpbin.example.com]
+  hosts: [shop.example.com, shop-canary.example.com, split.example.com, split-next.example.com, httpbin.example.com]
   ports: [{number: 80, name: http, protocol: HTTP}]
   resolution: DNS
 ---
@@ -736,8 +733,23 @@ spec:
   - match: [{headers: {x-canary: {exact: 'yes'}}}]
     route: [{destination: {host: shop-canary.example.com}}]
   - route: [{destination: {host: shop.example.com}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: split, namespace: default}
+spec:
+  hosts: [split.example.com]
+  http:
+  - route:
+    - {destination: {host: split.example.com}, weight: 50}
+    - {destination: {host: split-next.example.com}, weight: 50}
 ";
-    if !load(suite, CANARY, json!({}))? {
+
+/// One VirtualService routes on a header, the other host has none: requests to the first are
+/// evaluated every time (a kept answer would send the next one where the header sent the last),
+/// while the second keeps its answer. Envoy's actual cluster says which answer was right.
+fn kept_answers_only_where_routes_read_nothing_else(suite: &mut Suite) -> Result<(), String> {
+    if !load(suite, ROUTED, json!({}))? {
         return Err("the configuration was rejected".into());
     }
     let (stable, canary, httpbin) = (
@@ -775,37 +787,18 @@ spec:
 /// every request after the first also checks the kept answer's alternatives. Twenty requests
 /// miss one of the clusters with a chance of one in half a million.
 fn weighted_route_both_branches_agree(suite: &mut Suite) -> Result<(), String> {
-    const SPLIT: &str = "\
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: shop, namespace: default}
-spec:
-  hosts: [shop.example.com, shop-next.example.com]
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  resolution: DNS
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: shop, namespace: default}
-spec:
-  hosts: [shop.example.com]
-  http:
-  - route:
-    - {destination: {host: shop.example.com}, weight: 50}
-    - {destination: {host: shop-next.example.com}, weight: 50}
-";
-    if !load(suite, SPLIT, json!({}))? {
+    if !load(suite, ROUTED, json!({}))? {
         return Err("the configuration was rejected".into());
     }
     let drift_before = suite.drift();
     let mut used = BTreeMap::new();
-    let head = b"GET / HTTP/1.1\r\nHost: shop.example.com\r\nconnection: close\r\n\r\n";
+    let head = b"GET / HTTP/1.1\r\nHost: split.example.com\r\nconnection: close\r\n\r\n";
     for _ in 0..20 {
         let (_, logged) = raw_http(suite, 80, head)?;
         *used.entry(logged.upstream.unwrap_or_default()).or_insert(0) += 1;
     }
     let drift = suite.drift() - drift_before;
-    let expected = ["outbound|80||shop-next.example.com", "outbound|80||shop.example.com"];
+    let expected = ["outbound|80||split-next.example.com", "outbound|80||split.example.com"];
     if used.keys().map(String::as_str).ne(expected) || drift != 0 {
         return Err(format!("Envoy used {used:?}; the drift counter moved by {drift}"));
     }
