@@ -1,22 +1,11 @@
 //! Properties of the core's fast path (`Mesh::classify`) over every HTTP case of the explain
 //! corpus.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use meshroute_core::Source;
 use meshroute_core::engine::{Mesh, Request};
 use meshroute_tests::explain_case::ExplainCase;
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
-        }
-    }
-}
 
 /// The same request with other uri, method, headers and query: what a route match can read
 /// beyond the host, port and source.
@@ -46,8 +35,7 @@ fn variants(request: &Request, header_names: &[String]) -> Vec<Request> {
 #[test]
 fn an_answer_that_does_not_depend_on_the_request_ignores_its_details() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/explain");
-    let mut files = Vec::new();
-    yaml_files(&root, &mut files);
+    let files = meshroute_tests::yaml_files(&root);
     let (mut independent, mut dependent, mut changed) = (0, 0, 0);
     let mut problems = Vec::new();
     for file in &files {

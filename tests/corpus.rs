@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use meshroute_core::diagnostics::codes;
-use meshroute_tests::expectations;
+use meshroute_tests::{expectations, files_under, yaml_files};
 
 /// Codes no case file can exercise, each with the reason.
 const NOT_IN_CASES: &[(&str, &str)] = &[
@@ -18,30 +18,6 @@ fn repo_root() -> PathBuf {
         .parent()
         .expect("tests/ sits in the repo root")
         .to_path_buf()
-}
-
-fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
-            if path.is_dir() {
-                if name != "target"
-                    && name != "node_modules"
-                    && !name.to_string_lossy().starts_with('.')
-                {
-                    pending.push(path);
-                }
-            } else if keep(&path) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn lint_cases() -> Vec<PathBuf> {
@@ -157,7 +133,7 @@ fn every_rust_file_starts_with_a_module_doc() {
 #[test]
 fn explain_corpus_is_large_described_and_valid() {
     let root = repo_root().join("tests/cases/explain");
-    let cases = files_under(&root, &|path| path.extension().is_some_and(|ext| ext == "yaml"));
+    let cases = yaml_files(&root);
     assert!(
         cases.len() >= 100,
         "the explain corpus has {} cases; at least 100 are promised",

@@ -13,20 +13,7 @@ use serde_json::{Value, json};
 const NAME: &str = "playground.yaml";
 
 fn case_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
-    let mut out = Vec::new();
-    let mut pending = vec![root];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("readable corpus").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "yaml") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
+    let out = meshroute_tests::yaml_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("cases"));
     assert!(out.len() > 400, "the corpus is missing: {} files", out.len());
     out
 }

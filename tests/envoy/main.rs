@@ -67,10 +67,7 @@ fn main() {
     let started = Instant::now();
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/explain");
-    let mut files = Vec::new();
-    collect(&root, &mut files);
-    files.sort();
-    for file in files {
+    for file in meshroute_tests::yaml_files(&root) {
         let name = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
         if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
             continue;
@@ -116,17 +113,6 @@ fn main() {
     );
     if !failed.is_empty() {
         std::process::exit(1);
-    }
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
-        }
     }
 }
 
@@ -555,8 +541,7 @@ fn robustness_checks() -> Vec<(&'static str, Check)> {
 /// capture), which is where the address rule matters.
 fn filter_reads_keep_every_verdict(_: &mut Suite) -> Result<(), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/explain");
-    let mut files = Vec::new();
-    collect(&root, &mut files);
+    let files = meshroute_tests::yaml_files(&root);
     let mut problems = Vec::new();
     let mut checked = 0;
     for file in files {

@@ -15,6 +15,8 @@
 pub mod explain_case;
 pub mod schema;
 
+use std::path::{Path, PathBuf};
+
 use meshroute_core::{Diagnostic, Source};
 
 /// One expected (or actual) diagnostic, reduced to what a case pins.
@@ -105,4 +107,35 @@ pub fn rewrite(text: &str, actual: &[Expect]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Every file under `dir` that `keep` takes, sorted; build output, `node_modules` and hidden
+/// folders are skipped.
+pub fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                if name != "target"
+                    && name != "node_modules"
+                    && !name.to_string_lossy().starts_with('.')
+                {
+                    pending.push(path);
+                }
+            } else if keep(&path) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The case files (`.yaml`) under `dir`, sorted.
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir, &|path| path.extension().is_some_and(|ext| ext == "yaml"))
 }

@@ -132,10 +132,12 @@ async function pasteOver(page, value) {
  * CodeMirror draws the cursor's line at once; the scroll comes at its next measure (an animation
  * frame) and the lines the scroll uncovers are drawn after it. A read between the two saw one
  * highlighted line of nine on a loaded CI machine. So wait until the drawn lines, the highlight
- * and both scroll positions have held still over four frames in a row.
+ * and both scroll positions have held still over four frames in a row, counting afresh for
+ * each call (an earlier call's count would end this one's wait before the scroll).
  */
-const drawn = (page) =>
-  page.waitForFunction(() => {
+async function drawn(page) {
+  await page.evaluate(() => { delete window.__drawn; });
+  await page.waitForFunction(() => {
     const root = document.querySelector('#editor').shadowRoot;
     const now = [
       root.querySelectorAll('.cm-line').length,
@@ -147,6 +149,7 @@ const drawn = (page) =>
     window.__drawn = { now, held };
     return held >= 3;
   }, null, { polling: 'raf' });
+}
 
 /**
  * Clicks Share or Embed and waits for its dialog. The link is compressed asynchronously

@@ -11,9 +11,9 @@
 //! other headers or the destination address only where the configuration's routing can look
 //! at them, see `request::Reads`), `destination.port`, one `set_property` per filter-state
 //! value, one counter increment, and `xds.cluster_name` at the end. Names and metric ids come
-//! from the configuration's `tags::EntryTable`, so nothing is formatted per request. Where
-//! routing reads only the authority and destination, each distinct one is evaluated once per
-//! configuration and its [`Answer`] written again for later requests (`answers`).
+//! from the configuration's `tags::EntryTable`, so nothing is formatted per request. An answer
+//! that routing reached from the authority and destination alone is evaluated once per
+//! configuration and written again for later requests that show the same (`answers`).
 //!
 //! Whatever happens, every callback returns `Continue`: the filter observes, it never decides.
 
